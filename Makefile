@@ -1,0 +1,95 @@
+# qbitrr-sweep — plain Makefile.  `make`, `make check`, `make demo`,
+# `make install PREFIX=/usr DESTDIR=...`, `make clean`.
+
+PROG	 = qbitrr-sweep
+VERSION	 = 0.1.0
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WERROR	?= -Werror
+WARNINGS = -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wpointer-arith \
+	   -Wundef -Wvla
+PKGS	 = libcurl jansson sqlite3 inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DQBITRR_VERSION='"$(VERSION)"' $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(ALL_CPPFLAGS) $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+REL_OBJS = $(LIB_SRCS:src/%.c=build/rel/%.o)
+SAN_OBJS = $(LIB_SRCS:src/%.c=build/san/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/san/%)
+
+.PHONY: all check unit integration lint deps demo install uninstall clean fuzz bench valgrind
+
+all: $(PROG)
+
+$(PROG): build/rel/main.o build/rel/libqbitrr.a
+	@test -n "$(PKG_LIBS)" || { echo "missing build dependencies: run 'make deps'" >&2; exit 1; }
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ build/rel/main.o build/rel/libqbitrr.a $(PKG_LIBS)
+
+build/rel/libqbitrr.a: $(REL_OBJS)
+	$(AR) rcs $@ $(REL_OBJS)
+
+build/rel/%.o: src/%.c
+	@mkdir -p build/rel
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The test build: same code under AddressSanitizer + UndefinedBehaviorSanitizer.
+build/san/$(PROG): build/san/main.o build/san/libqbitrr.a
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ build/san/main.o build/san/libqbitrr.a $(PKG_LIBS)
+
+build/san/libqbitrr.a: $(SAN_OBJS)
+	$(AR) rcs $@ $(SAN_OBJS)
+
+build/san/%.o: src/%.c
+	@mkdir -p build/san
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+
+build/san/test_%: tests/unit/test_%.c build/san/libqbitrr.a
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Isrc -o $@ $< build/san/libqbitrr.a $(PKG_LIBS) -lcmocka
+
+deps:
+	@sh tests/deps.sh
+
+# Unit tests alone: quick, no servers.
+unit: deps $(UNIT_BINS)
+	@sh tests/run-tests.sh unit $(UNIT_BINS)
+
+# Everything CI runs: lint, unit tests and the integration suite against
+# real qbittorrent-nox instances, all with the sanitizer build.
+check: deps $(PROG) build/san/$(PROG) $(UNIT_BINS)
+	@sh tests/run-tests.sh all $(UNIT_BINS)
+
+integration: deps build/san/$(PROG)
+	@sh tests/run-tests.sh integration
+
+lint:
+	@sh tests/lint.sh
+
+demo: deps $(PROG)
+	@sh tests/demo.sh
+
+valgrind: deps $(PROG)
+	@sh tests/run-tests.sh valgrind
+
+install: $(PROG)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	install -m 644 man/qbitrr-sweep.1 $(DESTDIR)$(MANDIR)/man1/qbitrr-sweep.1
+	install -m 644 man/qbitrr.ini.5 $(DESTDIR)$(MANDIR)/man5/qbitrr.ini.5
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man1/qbitrr-sweep.1 \
+	    $(DESTDIR)$(MANDIR)/man5/qbitrr.ini.5
+
+clean:
+	rm -rf build $(PROG)
+
+-include $(wildcard build/rel/*.d build/san/*.d)

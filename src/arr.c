@@ -1,0 +1,384 @@
+/* arr: Radarr/Sonarr/Lidarr API client (see arr.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "arr.h"
+#include "log.h"
+#include "util.h"
+
+#define QUEUE_PAGE_SIZE 1000
+
+void
+arr_client_init(struct arr_client *c, const struct arr_config *ac, long timeout_s)
+{
+	memset(c, 0, sizeof(*c));
+	c->ac = ac;
+	c->timeout_s = timeout_s;
+}
+
+void
+queue_record_clear(struct queue_record *r)
+{
+	free(r->download_id);
+	free(r->ids);
+	free(r->media_ids);
+	free(r->status);
+	free(r->tracked_state);
+	free(r->tracked_status);
+	for (size_t i = 0; i < r->n_messages; i++)
+		free(r->messages[i]);
+	free(r->messages);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+arr_client_free(struct arr_client *c)
+{
+	for (size_t i = 0; i < c->n_records; i++)
+		queue_record_clear(&c->records[i]);
+	free(c->records);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *
+arr_api_prefix(enum arr_kind kind)
+{
+	return kind == ARR_LIDARR ? "/api/v1" : "/api/v3";
+}
+
+static const char *
+media_key(enum arr_kind kind)
+{
+	switch (kind) {
+	case ARR_RADARR: return "movieId";
+	case ARR_SONARR: return "episodeId";
+	case ARR_LIDARR: return "albumId";
+	}
+	return "movieId";
+}
+
+static char *
+str_or_null(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static void
+push_id(int64_t **v, size_t *n, int64_t id)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == id)
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = id;
+}
+
+int
+arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
+    struct queue_record **recs, size_t *n, int64_t *total, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e), *records, *o;
+	size_t i;
+
+	if (doc == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+		return -1;
+	}
+	records = json_object_get(doc, "records");
+	if (!json_is_object(doc) || !json_is_array(records)) {
+		snprintf(err, errlen, "expected a queue page with records");
+		json_decref(doc);
+		return -1;
+	}
+	*total = json_integer_value(json_object_get(doc, "totalRecords"));
+	json_array_foreach(records, i, o) {
+		const json_t *did = json_object_get(o, "downloadId");
+		const json_t *id = json_object_get(o, "id");
+		const json_t *media = json_object_get(o, media_key(kind));
+		struct queue_record *r = NULL;
+		char up[64];
+		size_t k;
+
+		/* Pending releases have no downloadId: nothing of ours. */
+		if (!json_is_string(did) || !json_is_integer(id))
+			continue;
+		snprintf(up, sizeof(up), "%s", json_string_value(did));
+		for (char *p = up; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		for (k = 0; k < *n; k++)
+			if (strcmp((*recs)[k].download_id, up) == 0) {
+				r = &(*recs)[k];
+				break;
+			}
+		if (r == NULL) {
+			*recs = xreallocarray(*recs, *n + 1, sizeof(**recs));
+			r = &(*recs)[(*n)++];
+			memset(r, 0, sizeof(*r));
+			r->download_id = xstrdup(up);
+			r->status = str_or_null(o, "status");
+			r->tracked_state = str_or_null(o, "trackedDownloadState");
+			r->tracked_status = str_or_null(o, "trackedDownloadStatus");
+		}
+		push_id(&r->ids, &r->n_ids, json_integer_value(id));
+		if (json_is_integer(media))
+			push_id(&r->media_ids, &r->n_media_ids, json_integer_value(media));
+		const json_t *sm = json_object_get(o, "statusMessages"), *m;
+		size_t j;
+		json_array_foreach(sm, j, m) {
+			const json_t *msgs = json_object_get(m, "messages"), *s;
+			size_t l;
+			json_array_foreach(msgs, l, s) {
+				if (!json_is_string(s))
+					continue;
+				r->messages = xreallocarray(r->messages, r->n_messages + 1,
+				    sizeof(char *));
+				r->messages[r->n_messages++] = xstrdup(json_string_value(s));
+			}
+		}
+	}
+	json_decref(doc);
+	return 0;
+}
+
+static int
+record_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct queue_record *)a)->download_id,
+	    ((const struct queue_record *)b)->download_id);
+}
+
+void
+arr_sort_records(struct queue_record *recs, size_t n)
+{
+	if (n > 1)
+		qsort(recs, n, sizeof(*recs), record_cmp);
+}
+
+const struct queue_record *
+arr_find_record(const struct arr_client *c, const char *hash)
+{
+	struct queue_record key;
+	char up[64];
+
+	snprintf(up, sizeof(up), "%s", hash);
+	for (char *p = up; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	memset(&key, 0, sizeof(key));
+	key.download_id = up;
+	if (c->n_records == 0)
+		return NULL;
+	return bsearch(&key, c->records, c->n_records, sizeof(key), record_cmp);
+}
+
+static char *
+dump(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (s == NULL) {
+		fputs("qbitrr-sweep: out of memory\n", stderr);
+		abort();
+	}
+	/* jansson allocates with malloc: the caller's free() is right. */
+	return s;
+}
+
+char *
+arr_scan_body(enum arr_kind kind, const char *path, const char *hash, const char *import_mode)
+{
+	static const char *const names[] = { "DownloadedMoviesScan",
+	    "DownloadedEpisodesScan", "DownloadedAlbumsScan" };
+	char up[64];
+
+	snprintf(up, sizeof(up), "%s", hash);
+	for (char *p = up; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return dump(json_pack("{s:s, s:s, s:s, s:s}", "name", names[kind], "path", path,
+	    "downloadClientId", up, "importMode", import_mode ? import_mode : "Auto"));
+}
+
+char *
+arr_search_body(enum arr_kind kind, const int64_t *media_ids, size_t n)
+{
+	static const char *const names[] = { "MoviesSearch", "EpisodeSearch", "AlbumSearch" };
+	static const char *const keys[] = { "movieIds", "episodeIds", "albumIds" };
+	json_t *ids = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, json_integer(media_ids[i]));
+	return dump(json_pack("{s:s, s:o}", "name", names[kind], keys[kind], ids));
+}
+
+char *
+arr_bulk_body(const int64_t *ids, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(ids[i]));
+	return dump(json_pack("{s:o}", "ids", a));
+}
+
+int
+arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
+    size_t status_len, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e);
+	const json_t *v;
+
+	if (doc == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+		return -1;
+	}
+	v = json_object_get(doc, "id");
+	if (!json_is_integer(v)) {
+		snprintf(err, errlen, "command answer without an id");
+		json_decref(doc);
+		return -1;
+	}
+	*id = json_integer_value(v);
+	v = json_object_get(doc, "status");
+	snprintf(status, status_len, "%s", json_is_string(v) ? json_string_value(v) : "unknown");
+	json_decref(doc);
+	return 0;
+}
+
+void
+arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->error == NULL) {
+		c->error = xasprintf("%s: %s", endpoint, msg);
+		log_error("%s: %s: %s", c->ac->name, endpoint, msg);
+	} else {
+		log_debug("%s: %s: %s", c->ac->name, endpoint, msg);
+	}
+}
+
+static struct http_request *
+arr_request(struct arr_client *c, const char *method, const char *label, char *path,
+    char *json, http_done_fn done, void *arg)
+{
+	char *url = xasprintf("%s%s/%s", c->ac->uri, arr_api_prefix(c->ac->kind), path);
+	struct http_request *req = http_request_new(method, url);
+
+	free(path);
+	req->label = c->ac->name;
+	req->endpoint = label;
+	req->timeout_s = c->timeout_s;
+	req->skip_tls_verify = c->ac->skip_tls_verify;
+	if (c->ac->api_key != NULL)
+		req->api_key = xstrdup(c->ac->api_key);
+	if (json != NULL) {
+		req->body = json;
+		req->content_type = "application/json";
+	}
+	req->done = done;
+	req->arg = arg;
+	return req;
+}
+
+void
+arr_call(struct arr_client *c, struct http *h, const char *method, const char *label,
+    char *path, char *json, http_done_fn done, void *arg)
+{
+	http_submit(h, arr_request(c, method, label, path, json, done, arg));
+}
+
+int
+arr_check(struct arr_client *c, struct http_request *req)
+{
+	char why[300];
+
+	if (req->status >= 200 && req->status < 300)
+		return 0;
+	if (req->status == 401)
+		arr_client_fail(c, req->endpoint, "HTTP 401: APIKey rejected");
+	else
+		arr_client_fail(c, req->endpoint, "%s", http_failure(req, why, sizeof(why)));
+	return -1;
+}
+
+struct queue_fetch {
+	struct arr_client *c;
+	struct http *h;
+	void (*done_all)(struct arr_client *);
+};
+
+static char *
+queue_path(const struct arr_client *c, int page)
+{
+	static const char *const unknown[] = { "includeUnknownMovieItems",
+	    "includeUnknownSeriesItems", "includeUnknownArtistItems" };
+
+	return xasprintf("queue?page=%d&pageSize=%d&%s=true", page, QUEUE_PAGE_SIZE,
+	    unknown[c->ac->kind]);
+}
+
+static void
+queue_page_done(struct http_request *req)
+{
+	struct queue_fetch *qf = req->arg;
+	struct arr_client *c = qf->c;
+	char err[256];
+	int64_t total = 0;
+
+	c->pages_pending--;
+	if (!c->queue_failed) {
+		if (arr_check(c, req) == -1) {
+			c->queue_failed = true;
+		} else if (arr_parse_queue_page(req->response.data ? req->response.data : "",
+		    req->response.len, c->ac->kind, &c->records, &c->n_records, &total,
+		    err, sizeof(err)) == -1) {
+			arr_client_fail(c, "queue", "%s", err);
+			c->queue_failed = true;
+		} else if (req->tag == 1) {
+			/* First page: ask for the rest in parallel. */
+			c->total_records = total;
+			for (int p = 2; (int64_t)(p - 1) * QUEUE_PAGE_SIZE < total; p++) {
+				c->pages_pending++;
+				arr_call(c, qf->h, "GET", "queue", queue_path(c, p), NULL,
+				    queue_page_done, qf);
+			}
+		}
+	}
+	if (c->pages_pending == 0) {
+		c->queue_fetched = !c->queue_failed;
+		if (c->queue_fetched)
+			arr_sort_records(c->records, c->n_records);
+		qf->done_all(c);
+		free(qf);
+	}
+}
+
+void
+arr_fetch_queue(struct arr_client *c, struct http *h, void (*done_all)(struct arr_client *))
+{
+	struct queue_fetch *qf = xcalloc(1, sizeof(*qf));
+	struct http_request *req;
+
+	qf->c = c;
+	qf->h = h;
+	qf->done_all = done_all;
+	c->pages_pending = 1;
+	req = arr_request(c, "GET", "queue", queue_path(c, 1), NULL, queue_page_done, qf);
+	req->tag = 1;	/* page 1's answer fans out the remaining pages */
+	http_submit(h, req);
+}

@@ -1,0 +1,168 @@
+/*
+ * config: the parsed qbitrr.ini.  This is the program's only global state;
+ * it is read-only once config_load() has returned.
+ */
+#ifndef QBITRR_CONFIG_H
+#define QBITRR_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum arr_kind { ARR_RADARR, ARR_SONARR, ARR_LIDARR };
+
+/* A list of strings as written in the file ("[\"a\", \"b\"]"). */
+struct strlist {
+	char	**items;
+	size_t	  n;
+};
+
+/* A compiled list of POSIX extended regular expressions. */
+struct regexlist {
+	char	**patterns;	/* source text, as written */
+	regex_t	 *compiled;
+	size_t	  n;
+};
+
+/* One "remote=local" entry of [qBit*] PathMapping. */
+struct path_mapping {
+	char	*remote;
+	char	*local;
+};
+
+/* [qBit] or [qBit-NAME]; all instances are equal. */
+struct instance_config {
+	char	*name;		/* section name: "qBit", "qBit-Seedbox" */
+	char	*base_url;	/* scheme://host:port[/base], no trailing '/' */
+	char	*host;		/* Host as written */
+	int	 port;		/* effective port */
+	char	*username;	/* may be NULL */
+	char	*password;	/* secret; may be NULL; from Password or PasswordFile */
+	char	*password_file;	/* PasswordFile as written, or NULL */
+	bool	 disabled;
+	bool	 skip_tls_verify;
+	struct path_mapping *mappings;	/* sorted longest remote prefix first */
+	size_t	 n_mappings;
+	int64_t	 free_space;	/* bytes; -1 = fall back to [Settings] */
+	int	 max_deletions;	/* -1 = fall back to [Settings] */
+	int	 line;		/* line of the section header, for messages */
+};
+
+/* [<Arr>.Torrent.SeedingMode] */
+struct seeding_config {
+	int64_t	 download_limit;	/* KiB/s, -1 unlimited */
+	int64_t	 upload_limit;		/* KiB/s, -1 unlimited */
+	double	 max_ratio;		/* <= 0 unset */
+	int64_t	 max_seeding_time;	/* seconds, <= 0 unset */
+	int	 remove_torrent;	/* -1 never, 1 ratio, 2 time, 3 either, 4 both */
+};
+
+/* [<Arr>.Torrent] */
+struct torrent_config {
+	bool	 case_sensitive;
+	struct regexlist folder_exclusion;
+	struct regexlist filename_exclusion;
+	struct strlist	 extension_allowlist;	/* ".mkv", lower-cased unless case_sensitive */
+	int64_t	 ignore_younger_than;	/* seconds; -1 = use [Settings] */
+	int64_t	 maximum_eta;		/* seconds; <= 0 off */
+	double	 max_deletable_pct;	/* 0..1 (0.99 = 99 %) */
+	bool	 do_not_remove_slow;
+	int64_t	 stalled_delay;		/* minutes; <= 0 never removes */
+	bool	 research_stalled;
+	bool	 remove_unregistered;
+	struct strlist unregistered_messages;	/* built-ins plus extras, lower-case */
+	struct seeding_config seeding;
+};
+
+/* [Radarr-NAME], [Sonarr-NAME], [Lidarr-NAME] */
+struct arr_config {
+	char	*name;		/* section name: "Radarr-Movies" */
+	enum arr_kind kind;
+	char	*uri;		/* NULL: discovery only, Arr-side actions skipped */
+	char	*api_key;	/* secret; from APIKey or APIKeyFile */
+	char	*api_key_file;	/* APIKeyFile as written, or NULL */
+	char	*category;
+	bool	 managed;
+	bool	 research;
+	char	*import_mode;	/* "Auto", "Move", "Copy" */
+	bool	 skip_tls_verify;
+	bool	 verify_import;
+	struct strlist error_codes_to_blocklist;
+	struct torrent_config torrent;
+	int	 line;
+};
+
+/* [Settings] */
+struct settings {
+	char	*state_file;		/* NULL: qbitrr.db beside the config file */
+	char	*failed_category;	/* "failed" */
+	char	*recheck_category;	/* "recheck" */
+	int64_t	 ignore_younger_than;	/* seconds, 180 */
+	int64_t	 http_timeout;		/* seconds, 30 */
+	int64_t	 import_delay;		/* seconds, 60 */
+	int64_t	 free_space;		/* bytes, -1 off */
+	int	 max_deletions;		/* 50 */
+	char	*status_page;		/* NULL: none */
+	char	*metrics_file;		/* NULL: none */
+	char	*notify_command;	/* NULL: none */
+	char	*webhook_url;		/* NULL: none; may hold a secret token */
+};
+
+struct config {
+	char	*path;			/* as given */
+	struct settings settings;
+	struct instance_config *instances;	/* in file order */
+	size_t	 n_instances;
+	struct arr_config *arrs;		/* in file order */
+	size_t	 n_arrs;
+};
+
+/*
+ * Parse the file at path into *cfg.  Every problem is reported through the
+ * log module as "file:line: key: reason" (warnings for unknown sections and
+ * keys, errors for bad values); parsing goes on after an error so that all of
+ * them are shown.  Returns 0 on success, -1 if any error was reported (then
+ * *cfg is freed and zeroed).  The caller frees *cfg with config_free().
+ */
+int	config_load(const char *path, struct config *cfg);
+void	config_free(struct config *cfg);
+
+/* Print the normalised configuration with every secret masked, to stdout. */
+void	config_print(const struct config *cfg);
+
+/* The Arr whose category is cat, or NULL. */
+const struct arr_config *config_arr_for_category(const struct config *cfg,
+	    const char *cat);
+
+/* Name of an Arr kind: "Radarr", "Sonarr", "Lidarr". */
+const char *config_arr_kind_name(enum arr_kind kind);
+
+/*
+ * Translate a path reported by an instance through its PathMapping (longest
+ * remote prefix wins, matched on whole path components).  Returns a new
+ * string the caller frees.
+ */
+char	*config_map_path(const struct instance_config *ic, const char *path);
+
+/* Effective limits for an instance, after falling back to [Settings]. */
+int64_t	config_instance_free_space(const struct config *cfg,
+	    const struct instance_config *ic);
+int	config_instance_max_deletions(const struct config *cfg,
+	    const struct instance_config *ic);
+
+/* Effective IgnoreTorrentsYoungerThan for an Arr, in seconds. */
+int64_t	config_arr_ignore_younger(const struct config *cfg,
+	    const struct arr_config *ac);
+
+/*
+ * Value parsers shared with the command line; each returns 0 and stores the
+ * result, or -1 on a malformed value.
+ *   duration: "90", "90s", "15m", "2h", "1d", "1w" -> seconds (bare = unit_s)
+ *   size: "100G", "512M", "-1" -> bytes (-1 stays -1)
+ */
+int	config_parse_duration(const char *s, int64_t unit_s, int64_t *out);
+int	config_parse_size(const char *s, int64_t *out);
+int	config_parse_bool(const char *s, bool *out);
+
+#endif

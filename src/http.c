@@ -1,0 +1,312 @@
+/* http: libcurl multi loop with per-request completion callbacks (see http.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+/* Overwrite a secret before freeing it; volatile keeps the stores. */
+static void
+wipe(char *p, size_t n)
+{
+	volatile char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+struct http {
+	CURLM			*multi;
+	volatile sig_atomic_t	*stop;
+	struct http_stats	 stats;
+	int			 running;	/* transfers added and not yet done */
+	int			 global_init;
+};
+
+struct http *
+http_new(volatile sig_atomic_t *stop)
+{
+	struct http *h = xcalloc(1, sizeof(*h));
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("libcurl initialisation failed");
+		free(h);
+		return NULL;
+	}
+	h->global_init = 1;
+	h->multi = curl_multi_init();
+	if (h->multi == NULL) {
+		log_error("libcurl multi handle initialisation failed");
+		curl_global_cleanup();
+		free(h);
+		return NULL;
+	}
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
+	h->stop = stop;
+	return h;
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	curl_multi_cleanup(h->multi);
+	if (h->global_init)
+		curl_global_cleanup();
+	free(h);
+}
+
+struct http_request *
+http_request_new(const char *method, char *url)
+{
+	struct http_request *req = xcalloc(1, sizeof(*req));
+
+	req->method = method;
+	req->url = url;
+	req->timeout_s = 30;
+	buf_init(&req->response);
+	return req;
+}
+
+void
+http_request_free(struct http_request *req)
+{
+	if (req == NULL)
+		return;
+	if (req->handle != NULL)
+		curl_easy_cleanup(req->handle);
+	curl_slist_free_all(req->private_headers);
+	free(req->url);
+	free(req->body);
+	free(req->cookie);
+	if (req->api_key != NULL) {
+		wipe(req->api_key, strlen(req->api_key));
+		free(req->api_key);
+	}
+	free(req->set_cookie);
+	buf_free(&req->response);
+	free(req);
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct http_request *req = arg;
+
+	buf_append(&req->response, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+static size_t
+on_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct http_request *req = arg;
+	size_t n = size * nmemb;
+	static const char name[] = "set-cookie:";
+
+	if (req->set_cookie == NULL && n > sizeof(name) - 1 &&
+	    strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+		const char *p = ptr + sizeof(name) - 1, *end = ptr + n;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *q = p;
+		while (q < end && *q != ';' && *q != '\r' && *q != '\n')
+			q++;
+		if (q > p)
+			req->set_cookie = xstrndup(p, (size_t)(q - p));
+	}
+	return n;
+}
+
+static int
+start_transfer(struct http *h, struct http_request *req)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+
+	if (c == NULL) {
+		snprintf(req->error, sizeof(req->error), "cannot create transfer");
+		return -1;
+	}
+	if (req->handle != NULL)
+		curl_easy_cleanup(req->handle);
+	curl_slist_free_all(req->private_headers);
+	req->private_headers = NULL;
+	req->handle = c;
+	req->http = h;
+	req->kept = false;
+	buf_free(&req->response);
+	free(req->set_cookie);
+	req->set_cookie = NULL;
+	req->status = 0;
+	req->error[0] = '\0';
+	req->timed_out = false;
+
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, req);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "qbitrr-sweep/" QBITRR_VERSION);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, req->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    req->timeout_s < 10 ? req->timeout_s : 10L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (req->skip_tls_verify) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (req->cookie != NULL)
+		curl_easy_setopt(c, CURLOPT_COOKIE, req->cookie);
+	if (req->api_key != NULL) {
+		char *hdr = xasprintf("X-Api-Key: %s", req->api_key);
+		hdrs = curl_slist_append(hdrs, hdr);
+		wipe(hdr, strlen(hdr));
+		free(hdr);
+	}
+	hdrs = curl_slist_append(hdrs, "Accept: application/json, text/plain, */*");
+	if (req->body != NULL) {
+		const char *ct = req->content_type ? req->content_type :
+		    "application/x-www-form-urlencoded";
+		char *hdr = xasprintf("Content-Type: %s", ct);
+		hdrs = curl_slist_append(hdrs, hdr);
+		free(hdr);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
+	}
+	if (strcmp(req->method, "GET") == 0)
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(req->method, "POST") == 0) {
+		if (req->body == NULL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+		}
+	} else
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	/* The slist must outlive the transfer: keep it in the handle's private chain. */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	req->private_headers = hdrs;
+	req->started_ms = monotonic_ms();
+
+	if (curl_multi_add_handle(h->multi, c) != CURLM_OK) {
+		snprintf(req->error, sizeof(req->error), "cannot start transfer");
+		return -1;
+	}
+	h->running++;
+	h->stats.requests++;
+	log_trace("%s: %s %s", req->label ? req->label : "http", req->method,
+	    req->endpoint ? req->endpoint : "");
+	return 0;
+}
+
+void
+http_submit(struct http *h, struct http_request *req)
+{
+	if (h->stop != NULL && *h->stop) {
+		snprintf(req->error, sizeof(req->error), "interrupted");
+		req->status = 0;
+		if (req->done != NULL)
+			req->done(req);
+		if (!req->kept)
+			http_request_free(req);
+		return;
+	}
+	if (start_transfer(h, req) == -1) {
+		if (req->done != NULL)
+			req->done(req);
+		if (!req->kept)
+			http_request_free(req);
+	}
+}
+
+void
+http_keep(struct http_request *req)
+{
+	req->kept = true;
+}
+
+/* A transfer ended: collect its results, detach it and run its callback. */
+static void
+finish_transfer(struct http *h, CURL *c, CURLcode code)
+{
+	struct http_request *req = NULL;
+	curl_off_t dl = 0;
+	long status = 0;
+
+	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&req);
+	curl_multi_remove_handle(h->multi, c);
+	h->running--;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+	req->elapsed_ms = monotonic_ms() - req->started_ms;
+	if (code != CURLE_OK) {
+		req->status = 0;
+		req->timed_out = (code == CURLE_OPERATION_TIMEDOUT);
+		if (req->timed_out)
+			snprintf(req->error, sizeof(req->error),
+			    "no answer within %ld s", req->timeout_s);
+		else
+			snprintf(req->error, sizeof(req->error), "%s",
+			    curl_easy_strerror(code));
+	} else {
+		req->status = status;
+	}
+	req->wire_bytes = (int64_t)dl;
+	h->stats.wire_bytes += (int64_t)dl;
+	h->stats.body_bytes += (int64_t)req->response.len;
+	log_trace("%s: %s %s -> %ld (%lld bytes, %lld ms)%s%s",
+	    req->label ? req->label : "http", req->method,
+	    req->endpoint ? req->endpoint : "", req->status,
+	    (long long)req->response.len, (long long)req->elapsed_ms,
+	    req->error[0] ? ": " : "", req->error);
+	if (req->done != NULL)
+		req->done(req);
+	/* done() may have resubmitted req (a new handle) or kept it. */
+	if (req->handle == c && !req->kept)
+		http_request_free(req);
+}
+
+int
+http_run(struct http *h)
+{
+	while (h->running > 0) {
+		int still = 0, numfds = 0, msgs = 0;
+		CURLMsg *m;
+
+		if (curl_multi_perform(h->multi, &still) != CURLM_OK)
+			break;
+		while ((m = curl_multi_info_read(h->multi, &msgs)) != NULL)
+			if (m->msg == CURLMSG_DONE)
+				finish_transfer(h, m->easy_handle, m->data.result);
+		if (h->running == 0)
+			break;
+		curl_multi_poll(h->multi, NULL, 0, 200, &numfds);
+	}
+	return (h->stop != NULL && *h->stop) ? -1 : 0;
+}
+
+const struct http_stats *
+http_stats(const struct http *h)
+{
+	return &h->stats;
+}
+
+const char *
+http_failure(const struct http_request *req, char *buf, size_t n)
+{
+	if (req->status == 0)
+		snprintf(buf, n, "%s", req->error[0] ? req->error : "no response");
+	else
+		snprintf(buf, n, "HTTP %ld", req->status);
+	return buf;
+}

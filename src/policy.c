@@ -1,0 +1,1001 @@
+/* policy: the pure rule chain (see policy.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "policy.h"
+#include "util.h"
+
+#define IGNORED_TAG	"qBitrr-ignored"
+
+static const char *const action_names[ACT__COUNT] = {
+	[ACT_CREATE_CATEGORY] = "create_category",
+	[ACT_IMPORT] = "import",
+	[ACT_DELETE] = "delete",
+	[ACT_BLOCKLIST] = "blocklist",
+	[ACT_SEARCH] = "search",
+	[ACT_RECHECK] = "recheck",
+	[ACT_SET_CATEGORY] = "set_category",
+	[ACT_PAUSE] = "pause",
+	[ACT_RESUME] = "resume",
+	[ACT_SET_FILE_PRIORITY] = "set_file_priority",
+	[ACT_ADD_TAG] = "add_tag",
+	[ACT_REMOVE_TAG] = "remove_tag",
+	[ACT_SET_LIMITS] = "set_limits",
+	[ACT_VERIFY_IMPORT] = "verify_import",
+};
+
+const char *
+policy_action_name(enum action_kind kind)
+{
+	return (unsigned)kind < ACT__COUNT ? action_names[kind] : "?";
+}
+
+bool
+policy_action_mutates(enum action_kind kind)
+{
+	return kind != ACT_VERIFY_IMPORT;
+}
+
+/* ---- torrent predicates ---------------------------------------------- */
+
+static bool
+state_is(const struct qbit_torrent *t, const char *s)
+{
+	return t->state != NULL && strcmp(t->state, s) == 0;
+}
+
+bool
+torrent_is_complete(const struct qbit_torrent *t)
+{
+	return t->amount_left == 0 && t->progress >= 1.0 - 1e-9 && t->size > 0;
+}
+
+bool
+torrent_is_paused(const struct qbit_torrent *t)
+{
+	return state_is(t, "pausedDL") || state_is(t, "pausedUP") ||
+	    state_is(t, "stoppedDL") || state_is(t, "stoppedUP");
+}
+
+bool
+torrent_is_downloading(const struct qbit_torrent *t)
+{
+	static const char *const dl[] = { "downloading", "stalledDL", "metaDL",
+	    "forcedMetaDL", "forcedDL", "queuedDL", "checkingDL", "pausedDL",
+	    "stoppedDL", "allocating" };
+
+	for (size_t i = 0; i < sizeof(dl) / sizeof(dl[0]); i++)
+		if (state_is(t, dl[i]))
+			return !torrent_is_complete(t);
+	return false;
+}
+
+bool
+torrent_is_stalled(const struct qbit_torrent *t)
+{
+	if (torrent_is_complete(t))
+		return false;
+	if (state_is(t, "stalledDL") || state_is(t, "metaDL") || state_is(t, "forcedMetaDL"))
+		return true;
+	/* availability is -1 when qBittorrent does not know it. */
+	return state_is(t, "downloading") && t->availability >= 0 && t->availability < 1;
+}
+
+/* Complete and in a seeding or stopped-complete state: ready for import. */
+static bool
+torrent_is_seeding(const struct qbit_torrent *t)
+{
+	static const char *const up[] = { "uploading", "stalledUP", "queuedUP",
+	    "pausedUP", "stoppedUP", "forcedUP" };
+
+	if (!torrent_is_complete(t))
+		return false;
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++)
+		if (state_is(t, up[i]))
+			return true;
+	return false;
+}
+
+bool
+policy_category_managed(const struct config *cfg, const char *category)
+{
+	if (category == NULL || *category == '\0')
+		return false;
+	if (strcmp(category, cfg->settings.failed_category) == 0 ||
+	    strcmp(category, cfg->settings.recheck_category) == 0)
+		return true;
+	return config_arr_for_category(cfg, category) != NULL;
+}
+
+const struct arr_config *
+policy_arr_for(const struct config *cfg, const char *category, const struct state_row *row)
+{
+	const struct arr_config *a = config_arr_for_category(cfg, category);
+
+	if (a != NULL || row == NULL)
+		return a;
+	if (row->arr != NULL)
+		for (size_t i = 0; i < cfg->n_arrs; i++)
+			if (cfg->arrs[i].managed && strcmp(cfg->arrs[i].name, row->arr) == 0)
+				return &cfg->arrs[i];
+	if (row->prev_category != NULL)
+		return config_arr_for_category(cfg, row->prev_category);
+	return NULL;
+}
+
+/* ---- decision building ----------------------------------------------- */
+
+static void
+trace(struct policy_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+	char line[512];
+
+	if (!d->tracing)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	d->trace = xreallocarray(d->trace, d->n_trace + 1, sizeof(char *));
+	d->trace[d->n_trace++] = xstrdup(line);
+}
+
+static struct policy_action *
+add_action(struct policy_decision *d, enum action_kind kind, const char *rule,
+    const char *fmt, ...)
+{
+	struct policy_action *a;
+	va_list ap;
+	char reason[512];
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	d->actions = xreallocarray(d->actions, d->n_actions + 1, sizeof(*d->actions));
+	a = &d->actions[d->n_actions++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->rule = rule;
+	a->reason = xstrdup(reason);
+	a->dl_limit = -1;
+	a->up_limit = -1;
+	return a;
+}
+
+static void
+set_waiting(struct policy_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	free(d->waiting);
+	d->waiting = xstrdup(msg);
+}
+
+void
+policy_decision_free(struct policy_decision *d)
+{
+	for (size_t i = 0; i < d->n_actions; i++) {
+		free(d->actions[i].reason);
+		free(d->actions[i].category);
+		free(d->actions[i].file_ids);
+		free(d->actions[i].path);
+	}
+	free(d->actions);
+	for (size_t i = 0; i < d->n_trace; i++)
+		free(d->trace[i]);
+	free(d->trace);
+	free(d->waiting);
+	state_row_clear(&d->row);
+	memset(d, 0, sizeof(*d));
+}
+
+/* "14 min", "3 h 5 min", "2 d 4 h": durations in an operator's units. */
+static const char *
+human_duration(int64_t s, char *buf, size_t n)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(buf, n, "%lld s", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, n, "%lld min", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(buf, n, "%lld h %lld min", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, n, "%lld d %lld h", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+	return buf;
+}
+
+struct chain {
+	const struct policy_input *in;
+	struct policy_decision *d;
+	const struct torrent_config *tc;	/* NULL when no Arr is known */
+	bool exempt;
+	char exempt_why[160];
+};
+
+/*
+ * Remove a torrent: blocklist in its Arr (when asked and possible), delete
+ * with files, re-search.  Fails closed: an unknown or unreachable queue
+ * makes the removal wait.
+ */
+static void
+removal(struct chain *c, const char *rule, bool blocklist, const char *reason)
+{
+	const struct policy_input *in = c->in;
+	struct policy_decision *d = c->d;
+	const struct arr_config *arr = in->arr;
+	struct policy_action *a;
+
+	if (c->exempt) {
+		set_waiting(d, "%s, but %s: exempt from removal", reason, c->exempt_why);
+		trace(d, "  -> would remove, but %s", c->exempt_why);
+		return;
+	}
+	if (blocklist && (arr == NULL || arr->uri != NULL)) {
+		switch (in->facts.queue) {
+		case QUEUE_UNKNOWN:
+			d->needs |= POLICY_NEED_QUEUE;
+			trace(d, "  -> needs the Arr queue to blocklist first");
+			return;
+		case QUEUE_UNREACHABLE:
+			set_waiting(d, "%s, but %s is unreachable: removal waits "
+			    "until it can be blocklisted", reason,
+			    arr ? arr->name : "no Arr");
+			trace(d, "  -> waits: Arr unreachable (fail closed)");
+			return;
+		case QUEUE_PRESENT:
+			a = add_action(d, ACT_DELETE, rule, "%s", reason);
+			a->delete_files = true;
+			a->blocklist = true;
+			a->search = arr != NULL && arr->research;
+			trace(d, "  -> blocklist in %s, delete with files%s", arr ? arr->name : "Arr",
+			    a->search ? ", re-search" : "");
+			return;
+		case QUEUE_ABSENT:
+		case QUEUE_NO_ARR:
+			break;
+		}
+		a = add_action(d, ACT_DELETE, rule, "%s (not in %s queue: nothing to blocklist)",
+		    reason, arr ? arr->name : "any Arr");
+	} else {
+		a = add_action(d, ACT_DELETE, rule, "%s", reason);
+	}
+	a->delete_files = true;
+	trace(d, "  -> delete with files");
+}
+
+static bool
+rule_failed(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+
+	if (strcmp(in->t->category, in->cfg->settings.failed_category) != 0) {
+		trace(c->d, "failed-category: no (category \"%s\" is not FailedCategory \"%s\")",
+		    in->t->category, in->cfg->settings.failed_category);
+		return false;
+	}
+	trace(c->d, "failed-category: yes (category is FailedCategory \"%s\")",
+	    in->cfg->settings.failed_category);
+	removal(c, "failed-category", true, "moved to FailedCategory");
+	return true;
+}
+
+static bool
+rule_recheck(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	struct policy_decision *d = c->d;
+	const char *prev = in->row ? in->row->prev_category : NULL;
+	struct policy_action *a;
+
+	if (strcmp(in->t->category, in->cfg->settings.recheck_category) != 0) {
+		trace(d, "recheck-category: no");
+		return false;
+	}
+	trace(d, "recheck-category: yes (category is RecheckCategory \"%s\")",
+	    in->cfg->settings.recheck_category);
+	if (in->row != NULL && in->row->recheck_sent_at != 0 && in->row->category != NULL &&
+	    strcmp(in->row->category, in->cfg->settings.recheck_category) == 0) {
+		/* Rechecked already; no previous category to return to. */
+		set_waiting(d, "rechecked; no previous category known, left in \"%s\"",
+		    in->cfg->settings.recheck_category);
+		return true;
+	}
+	add_action(d, ACT_RECHECK, "recheck-category", "moved to RecheckCategory");
+	d->row.recheck_sent_at = in->now;
+	if (prev != NULL && *prev != '\0') {
+		a = add_action(d, ACT_SET_CATEGORY, "recheck-category",
+		    "back to its previous category \"%s\" after the recheck", prev);
+		a->category = xstrdup(prev);
+		trace(d, "  -> recheck, then category back to \"%s\"", prev);
+	} else {
+		d->report = true;
+		set_waiting(d, "rechecked; no previous category known, left in \"%s\"",
+		    in->cfg->settings.recheck_category);
+		trace(d, "  -> recheck; no previous category known");
+	}
+	return true;
+}
+
+static bool
+rule_missing(struct chain *c)
+{
+	if (!state_is(c->in->t, "missingFiles")) {
+		trace(c->d, "missing-files: no (state %s)", c->in->t->state);
+		return false;
+	}
+	trace(c->d, "missing-files: yes (state missingFiles)");
+	removal(c, "missing-files", false, "state missingFiles: data files are gone");
+	return true;
+}
+
+static bool
+rule_errored(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	struct policy_decision *d = c->d;
+
+	if (!state_is(in->t, "error")) {
+		trace(d, "errored: no");
+		return false;
+	}
+	if (in->row == NULL || in->row->recheck_sent_at == 0) {
+		trace(d, "errored: yes (state error) -> force recheck once");
+		add_action(d, ACT_RECHECK, "errored", "state error: forcing one recheck");
+		d->row.recheck_sent_at = in->now;
+		return true;
+	}
+	trace(d, "errored: yes, still after the recheck -> reported, never deleted");
+	if (in->row->error_reported_at == 0) {
+		d->report = true;
+		d->row.error_reported_at = in->now;
+	}
+	set_waiting(d, "still in state error after a recheck (disk full? "
+	    "wrong permissions?): look at it in qBittorrent; never deleted for this");
+	return true;
+}
+
+static bool
+rule_stalled(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	const struct qbit_torrent *t = in->t;
+	struct policy_decision *d = c->d;
+	int64_t since, delay, stalled_for, idle;
+	char b1[32], b2[32], b3[32];
+
+	if (!torrent_is_stalled(t)) {
+		d->row.stalled_since = 0;
+		trace(d, "stalled: no (state %s%s)", t->state,
+		    torrent_is_complete(t) ? ", complete" : "");
+		return false;
+	}
+	since = in->row ? in->row->stalled_since : 0;
+	if (since == 0 || (in->row != NULL && t->progress > in->row->progress + 1e-9))
+		since = in->now;	/* first seen stalled, or it made progress */
+	d->row.stalled_since = since;
+	stalled_for = in->now - since;
+	if (c->tc == NULL) {
+		trace(d, "stalled: yes (state %s) but no Arr settings apply", t->state);
+		return true;
+	}
+	if (c->tc->research_stalled && (in->row == NULL || in->row->research_stalled_at == 0) &&
+	    !c->exempt && in->arr != NULL && in->arr->uri != NULL) {
+		if (in->facts.queue == QUEUE_UNKNOWN) {
+			d->needs |= POLICY_NEED_QUEUE;
+		} else if (in->facts.queue == QUEUE_PRESENT) {
+			struct policy_action *a = add_action(d, ACT_BLOCKLIST, "stalled",
+			    "stalled (state %s): ReSearchStalled blocklists and "
+			    "re-searches at first detection, keeping the torrent", t->state);
+			a->search = in->arr->research;
+			d->row.research_stalled_at = in->now;
+		}
+	}
+	delay = c->tc->stalled_delay;
+	if (delay <= 0) {
+		trace(d, "stalled: yes (state %s, since %s) but StalledDelay %lld <= 0 never removes",
+		    t->state, human_duration(stalled_for, b1, sizeof(b1)), (long long)delay);
+		set_waiting(d, "stalled; StalledDelay %lld never removes", (long long)delay);
+		return true;
+	}
+	idle = t->last_activity > 0 ? in->now - t->last_activity : in->now - t->added_on;
+	if (stalled_for >= delay * 60 && idle >= delay * 60) {
+		char reason[256];
+		snprintf(reason, sizeof(reason), "stalled (state %s) for %s >= StalledDelay "
+		    "%lld min, last activity %s ago", t->state,
+		    human_duration(stalled_for, b1, sizeof(b1)), (long long)delay,
+		    human_duration(idle, b2, sizeof(b2)));
+		trace(d, "stalled: yes, %s", reason);
+		removal(c, "stalled", true, reason);
+		return true;
+	}
+	{
+		int64_t due = delay * 60 - stalled_for;
+		if (delay * 60 - idle > due)
+			due = delay * 60 - idle;
+		char hhmm[16];
+		time_t st = (time_t)since;
+		struct tm tm;
+		localtime_r(&st, &tm);
+		strftime(hhmm, sizeof(hhmm), "%H:%M", &tm);
+		trace(d, "stalled: yes, since %s (%s) < StalledDelay %lld min, last activity "
+		    "%s ago — due in %s", hhmm, human_duration(stalled_for, b1,
+		    sizeof(b1)), (long long)delay, human_duration(idle, b2, sizeof(b2)),
+		    human_duration(due, b3, sizeof(b3)));
+		set_waiting(d, "stalled for %s < StalledDelay %lld min: removal due in %s",
+		    b1, (long long)delay, b3);
+	}
+	return true;
+}
+
+static bool
+rule_slow(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	const struct qbit_torrent *t = in->t;
+	char b1[32], b2[32], reason[256];
+
+	if (c->tc == NULL || !state_is(t, "downloading") || c->tc->maximum_eta <= 0) {
+		trace(c->d, "slow: no (%s)", c->tc == NULL ? "no Arr settings" :
+		    c->tc->maximum_eta <= 0 ? "MaximumETA off" : "not downloading");
+		return false;
+	}
+	if (t->eta <= c->tc->maximum_eta) {
+		trace(c->d, "slow: no (ETA %s <= MaximumETA %s)",
+		    human_duration(t->eta, b1, sizeof(b1)),
+		    human_duration(c->tc->maximum_eta, b2, sizeof(b2)));
+		return false;
+	}
+	if (c->tc->do_not_remove_slow) {
+		trace(c->d, "slow: ETA over MaximumETA, but DoNotRemoveSlow = true");
+		return false;
+	}
+	if (t->progress >= c->tc->max_deletable_pct) {
+		trace(c->d, "slow: no (progress %.1f %% >= MaximumDeletablePercentage %.1f %%)",
+		    t->progress * 100, c->tc->max_deletable_pct * 100);
+		return false;
+	}
+	snprintf(reason, sizeof(reason), "slow: ETA %s > MaximumETA %s at %.1f %% "
+	    "(< MaximumDeletablePercentage %.1f %%)", human_duration(t->eta, b1, sizeof(b1)),
+	    human_duration(c->tc->maximum_eta, b2, sizeof(b2)), t->progress * 100,
+	    c->tc->max_deletable_pct * 100);
+	trace(c->d, "slow: yes, %s", reason);
+	removal(c, "slow", true, reason);
+	return true;
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool
+regex_any(const struct regexlist *rl, const char *s)
+{
+	for (size_t i = 0; i < rl->n; i++)
+		if (regexec(&rl->compiled[i], s, 0, NULL, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool
+ends_with(const char *s, const char *suffix, bool icase)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	if (m > n)
+		return false;
+	return icase ? strcasecmp(s + n - m, suffix) == 0 : strcmp(s + n - m, suffix) == 0;
+}
+
+bool
+policy_file_unwanted(const struct torrent_config *tc, const char *path)
+{
+	const char *name = base_name(path);
+	bool icase = !tc->case_sensitive;
+
+	/* Files still being written keep their temporary suffix. */
+	if (ends_with(name, ".!qB", true) || ends_with(name, ".parts", true))
+		return false;
+	/* Every folder above the file is checked on its own. */
+	for (const char *p = path; p < name; ) {
+		const char *slash = strchr(p, '/');
+		if (slash == NULL || slash >= name)
+			break;
+		char *folder = xstrndup(p, (size_t)(slash - p));
+		bool hit = regex_any(&tc->folder_exclusion, folder);
+		free(folder);
+		if (hit)
+			return true;
+		p = slash + 1;
+	}
+	if (regex_any(&tc->filename_exclusion, name))
+		return true;
+	if (tc->extension_allowlist.n == 0)
+		return false;
+	for (size_t i = 0; i < tc->extension_allowlist.n; i++)
+		if (ends_with(name, tc->extension_allowlist.items[i], icase))
+			return false;
+	return true;
+}
+
+static bool
+rule_unwanted_files(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	struct policy_decision *d = c->d;
+	const struct qbit_file_list *files = in->facts.files;
+	struct policy_action *a;
+	size_t unwanted = 0, candidates = 0;
+
+	if (c->tc == NULL || torrent_is_complete(in->t) || in->t->size <= 0 ||
+	    state_is(in->t, "metaDL") || state_is(in->t, "forcedMetaDL")) {
+		trace(d, "unwanted-files: no (not a downloading torrent with metadata)");
+		return false;
+	}
+	if (in->row != NULL && in->row->files_checked_at != 0) {
+		trace(d, "unwanted-files: no (files checked already)");
+		return false;
+	}
+	if (files == NULL) {
+		d->needs |= POLICY_NEED_FILES;
+		trace(d, "unwanted-files: needs the file list");
+		return false;
+	}
+	d->row.files_checked_at = in->now;
+	for (size_t i = 0; i < files->n; i++) {
+		if (files->items[i].priority == 0)
+			continue;
+		candidates++;
+		if (policy_file_unwanted(c->tc, files->items[i].name))
+			unwanted++;
+	}
+	if (unwanted == 0) {
+		trace(d, "unwanted-files: no (%zu files, none excluded)", files->n);
+		return false;
+	}
+	if (unwanted == candidates) {
+		char reason[160];
+		snprintf(reason, sizeof(reason), "all %zu files are unwanted "
+		    "(FolderExclusionRegex/FileNameExclusionRegex/FileExtensionAllowlist)",
+		    unwanted);
+		trace(d, "unwanted-files: yes, %s", reason);
+		removal(c, "unwanted-files", true, reason);
+		return true;
+	}
+	a = add_action(d, ACT_SET_FILE_PRIORITY, "unwanted-files",
+	    "%zu of %zu files excluded by FolderExclusionRegex/FileNameExclusionRegex/"
+	    "FileExtensionAllowlist: priority 0", unwanted, candidates);
+	a->file_ids = xcalloc(unwanted, sizeof(int));
+	for (size_t i = 0; i < files->n; i++)
+		if (files->items[i].priority != 0 &&
+		    policy_file_unwanted(c->tc, files->items[i].name))
+			a->file_ids[a->n_file_ids++] = files->items[i].index;
+	trace(d, "unwanted-files: yes, %zu of %zu files get priority 0", unwanted, candidates);
+	return true;
+}
+
+bool
+policy_unregistered(const struct torrent_config *tc, const struct qbit_tracker_list *tl,
+    char *why, size_t n)
+{
+	const char *hit = NULL, *url = NULL;
+
+	if (tl == NULL || tl->n == 0)
+		return false;
+	for (size_t i = 0; i < tl->n; i++) {
+		if (tl->items[i].status == 2)
+			return false;	/* a working tracker knows the torrent */
+		for (size_t j = 0; hit == NULL && j < tc->unregistered_messages.n; j++)
+			if (str_casestr(tl->items[i].msg, tc->unregistered_messages.items[j])) {
+				hit = tl->items[i].msg;
+				url = tl->items[i].url;
+			}
+	}
+	if (hit != NULL && why != NULL)
+		snprintf(why, n, "tracker %s says \"%s\"", url, hit);
+	return hit != NULL;
+}
+
+static bool
+rule_unregistered(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	char why[300], reason[400];
+
+	if (c->tc == NULL || !c->tc->remove_unregistered) {
+		trace(c->d, "unregistered: no (RemoveUnregistered off)");
+		return false;
+	}
+	if (in->t->tracker != NULL && *in->t->tracker != '\0') {
+		trace(c->d, "unregistered: no (tracker %s is working)", in->t->tracker);
+		return false;
+	}
+	if (in->facts.trackers == NULL) {
+		c->d->needs |= POLICY_NEED_TRACKERS;
+		trace(c->d, "unregistered: needs the tracker list");
+		return false;
+	}
+	if (!policy_unregistered(c->tc, in->facts.trackers, why, sizeof(why))) {
+		trace(c->d, "unregistered: no (no tracker says unregistered)");
+		return false;
+	}
+	snprintf(reason, sizeof(reason), "unregistered: %s and no tracker works", why);
+	trace(c->d, "unregistered: yes, %s", reason);
+	removal(c, "unregistered", true, reason);
+	return true;
+}
+
+static bool
+rule_arr_error(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	const struct arr_config *arr = in->arr;
+	const struct queue_record *q = in->facts.record;
+
+	if (arr == NULL || arr->uri == NULL || arr->error_codes_to_blocklist.n == 0 ||
+	    !torrent_is_complete(in->t) ||
+	    (in->row != NULL && in->row->import_result != NULL &&
+	    strcmp(in->row->import_result, "completed") == 0)) {
+		trace(c->d, "arr-import-error: no");
+		return false;
+	}
+	if (in->facts.queue == QUEUE_UNKNOWN) {
+		c->d->needs |= POLICY_NEED_QUEUE;
+		trace(c->d, "arr-import-error: needs the Arr queue");
+		return false;
+	}
+	if (in->facts.queue != QUEUE_PRESENT || q == NULL || q->status == NULL ||
+	    strcasecmp(q->status, "completed") != 0 || q->tracked_state == NULL ||
+	    strcasecmp(q->tracked_state, "importPending") != 0 || q->tracked_status == NULL ||
+	    strcasecmp(q->tracked_status, "warning") != 0) {
+		trace(c->d, "arr-import-error: no (no import warning in the queue)");
+		return false;
+	}
+	for (size_t i = 0; i < q->n_messages; i++)
+		for (size_t j = 0; j < arr->error_codes_to_blocklist.n; j++)
+			if (strcmp(q->messages[i], arr->error_codes_to_blocklist.items[j]) == 0) {
+				char reason[400];
+				snprintf(reason, sizeof(reason), "%s import failed: \"%s\" "
+				    "(ArrErrorCodesToBlocklist)", arr->name, q->messages[i]);
+				trace(c->d, "arr-import-error: yes, %s", reason);
+				removal(c, "arr-import-error", true, reason);
+				return true;
+			}
+	trace(c->d, "arr-import-error: no (queue messages not in ArrErrorCodesToBlocklist)");
+	return false;
+}
+
+static bool
+rule_import(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	const struct qbit_torrent *t = in->t;
+	const struct state_row *row = in->row;
+	struct policy_decision *d = c->d;
+	const struct arr_config *arr = in->arr;
+	int64_t delay = in->cfg->settings.import_delay;
+	struct policy_action *a;
+	char b1[32], b2[32];
+
+	if (arr == NULL || !torrent_is_seeding(t)) {
+		trace(d, "import: no (%s)", arr == NULL ? "no Arr" : "not complete");
+		return false;
+	}
+	if (row != NULL && row->import_sent_at != 0) {
+		if (arr->verify_import && row->import_command_id > 0 && row->import_result != NULL &&
+		    (strcmp(row->import_result, "queued") == 0 ||
+		    strcmp(row->import_result, "started") == 0)) {
+			add_action(d, ACT_VERIFY_IMPORT, "import",
+			    "VerifyImport: asking %s how command %lld ended", arr->name,
+			    (long long)row->import_command_id);
+		}
+		trace(d, "import: sent already (%s)", row->import_result ? row->import_result : "");
+		return false;
+	}
+	if (arr->uri == NULL) {
+		trace(d, "import: no (%s has no URI)", arr->name);
+		return false;
+	}
+	if (t->completion_on <= 0 || in->now - t->completion_on < delay) {
+		trace(d, "import: not yet (completed %s ago < ImportDelay %s)",
+		    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
+		    human_duration(delay, b2, sizeof(b2)));
+		set_waiting(d, "import due in %s", human_duration(delay -
+		    (in->now - t->completion_on), b1, sizeof(b1)));
+		return true;
+	}
+	if (row != NULL && row->import_next_try > in->now) {
+		trace(d, "import: retry after %d failed attempt(s) in %s", row->import_attempts,
+		    human_duration(row->import_next_try - in->now, b1, sizeof(b1)));
+		set_waiting(d, "import retry in %s (last: %s)", b1,
+		    row->import_result ? row->import_result : "failed");
+		return true;
+	}
+	a = add_action(d, ACT_IMPORT, "import", "complete %s ago (ImportDelay %s)",
+	    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
+	    human_duration(delay, b2, sizeof(b2)));
+	a->path = config_map_path(in->ic, t->content_path);
+	trace(d, "import: yes, scan %s in %s", a->path, arr->name);
+	return true;
+}
+
+static bool
+rule_seeding(struct chain *c)
+{
+	const struct policy_input *in = c->in;
+	const struct qbit_torrent *t = in->t;
+	const struct state_row *row = in->row;
+	struct policy_decision *d = c->d;
+	const struct seeding_config *sc;
+	int64_t seeded, own;
+	bool ratio_met, time_met, met;
+	char b1[32], b2[32], reason[300];
+
+	if (c->tc == NULL || !torrent_is_seeding(t)) {
+		trace(d, "seeding-goal: no (%s)", c->tc == NULL ? "no Arr" : "not complete");
+		return false;
+	}
+	sc = &c->tc->seeding;
+	if (sc->remove_torrent == -1) {
+		trace(d, "seeding-goal: no (RemoveTorrent -1: never)");
+		return false;
+	}
+	if (qbit_has_tag(t->tags, IGNORED_TAG) || state_is(t, "forcedUP")) {
+		trace(d, "seeding-goal: no (%s)", state_is(t, "forcedUP") ? "forcedUP" :
+		    "tagged " IGNORED_TAG);
+		return false;
+	}
+	own = d->row.seeding_since ? in->now - d->row.seeding_since : 0;
+	seeded = t->seeding_time > own ? t->seeding_time : own;
+	ratio_met = sc->max_ratio > 0 && t->ratio >= sc->max_ratio;
+	time_met = sc->max_seeding_time > 0 && seeded >= sc->max_seeding_time;
+	switch (sc->remove_torrent) {
+	case 1: met = ratio_met; break;
+	case 2: met = time_met; break;
+	case 3: met = ratio_met || time_met; break;
+	case 4: met = ratio_met && time_met; break;
+	default: met = false; break;
+	}
+	snprintf(reason, sizeof(reason), "seeding goal (RemoveTorrent %d): ratio %.2f %s "
+	    "MaxUploadRatio %.2f, seeded %s %s MaxSeedingTime %s", sc->remove_torrent,
+	    t->ratio, ratio_met ? ">=" : "<", sc->max_ratio,
+	    human_duration(seeded, b1, sizeof(b1)), time_met ? ">=" : "<",
+	    sc->max_seeding_time > 0 ? human_duration(sc->max_seeding_time, b2, sizeof(b2)) :
+	    "unset");
+	if (!met) {
+		trace(d, "seeding-goal: not met, %s", reason);
+		return false;
+	}
+	if (row == NULL || row->import_sent_at == 0) {
+		if (in->arr != NULL && in->arr->uri != NULL) {
+			if (in->facts.queue == QUEUE_UNKNOWN) {
+				d->needs |= POLICY_NEED_QUEUE;
+				trace(d, "seeding-goal: met; needs the Arr queue (import not confirmed)");
+				return false;
+			}
+			if (in->facts.queue != QUEUE_ABSENT) {
+				set_waiting(d, "%s met, but %s %s: kept until imported", reason,
+				    in->arr->name, in->facts.queue == QUEUE_PRESENT ?
+				    "still tracks it" : "is unreachable");
+				trace(d, "seeding-goal: met, waiting for the import");
+				return true;
+			}
+		} else {
+			set_waiting(d, "%s met, but the import is not confirmed: kept", reason);
+			trace(d, "seeding-goal: met, import not confirmed");
+			return true;
+		}
+	}
+	trace(d, "seeding-goal: yes, %s", reason);
+	if (c->exempt) {
+		set_waiting(d, "%s, but %s", reason, c->exempt_why);
+		return true;
+	}
+	add_action(d, ACT_DELETE, "seeding-goal", "%s", reason)->delete_files = true;
+	return true;
+}
+
+/* Rate limits beside the chain: only where the config sets one and it differs. */
+static void
+rule_limits(struct chain *c)
+{
+	const struct seeding_config *sc;
+	int64_t dl, up;
+	struct policy_action *a;
+
+	if (c->tc == NULL)
+		return;
+	sc = &c->tc->seeding;
+	dl = sc->download_limit > 0 ? sc->download_limit * 1024 : -1;
+	up = sc->upload_limit > 0 ? sc->upload_limit * 1024 : -1;
+	if ((dl < 0 || c->in->t->dl_limit == dl) && (up < 0 || c->in->t->up_limit == up))
+		return;
+	a = add_action(c->d, ACT_SET_LIMITS, "rate-limits",
+	    "DownloadRateLimitPerTorrent %lld KiB/s, UploadRateLimitPerTorrent %lld KiB/s",
+	    (long long)sc->download_limit, (long long)sc->upload_limit);
+	a->dl_limit = (dl >= 0 && c->in->t->dl_limit != dl) ? dl : -1;
+	a->up_limit = (up >= 0 && c->in->t->up_limit != up) ? up : -1;
+	trace(c->d, "rate-limits: set download %lld B/s, upload %lld B/s",
+	    (long long)a->dl_limit, (long long)a->up_limit);
+}
+
+static void
+row_observe(const struct policy_input *in, struct state_row *r)
+{
+	const struct qbit_torrent *t = in->t;
+	const char *failed = in->cfg->settings.failed_category;
+	const char *recheck = in->cfg->settings.recheck_category;
+
+	if (in->row != NULL) {
+		state_row_copy(r, in->row);
+	} else {
+		memset(r, 0, sizeof(*r));
+		memcpy(r->hash, t->hash, sizeof(r->hash));
+		r->instance = xstrdup(in->ic->name);
+		r->first_seen = in->now;
+	}
+	free(r->name);
+	r->name = xstrdup(t->name);
+	free(r->category);
+	r->category = xstrdup(t->category);
+	free(r->state);
+	r->state = xstrdup(t->state);
+	r->progress = t->progress;
+	r->ratio = t->ratio;
+	r->last_seen = in->now;
+	r->gone_at = 0;
+	if (strcmp(t->category, failed) != 0 && strcmp(t->category, recheck) != 0) {
+		free(r->prev_category);
+		r->prev_category = xstrdup(t->category);
+	}
+	if (in->arr != NULL && (r->arr == NULL || strcmp(r->arr, in->arr->name) != 0)) {
+		free(r->arr);
+		r->arr = xstrdup(in->arr->name);
+	}
+	if (torrent_is_complete(t)) {
+		if (r->seeding_since == 0)
+			r->seeding_since = in->now;
+	} else {
+		r->seeding_since = 0;
+	}
+}
+
+void
+policy_decide(const struct policy_input *in, struct policy_decision *d)
+{
+	struct chain c;
+	const struct qbit_torrent *t = in->t;
+	int64_t young = in->arr ? config_arr_ignore_younger(in->cfg, in->arr) :
+	    in->cfg->settings.ignore_younger_than;
+	char b1[32], b2[32];
+	bool (*const chain[])(struct chain *) = {
+		rule_failed, rule_recheck, rule_missing, rule_errored, rule_stalled,
+		rule_slow, rule_unwanted_files, rule_unregistered, rule_arr_error,
+		rule_import, rule_seeding,
+	};
+
+	row_observe(in, &d->row);
+	memset(&c, 0, sizeof(c));
+	c.in = in;
+	c.d = d;
+	c.tc = in->arr ? &in->arr->torrent : NULL;
+	if (qbit_has_tag(t->tags, IGNORED_TAG)) {
+		c.exempt = true;
+		snprintf(c.exempt_why, sizeof(c.exempt_why), "tagged " IGNORED_TAG);
+	} else if (t->added_on > 0 && in->now - t->added_on < young) {
+		c.exempt = true;
+		snprintf(c.exempt_why, sizeof(c.exempt_why),
+		    "added %s ago < IgnoreTorrentsYoungerThan %s",
+		    human_duration(in->now - t->added_on, b1, sizeof(b1)),
+		    human_duration(young, b2, sizeof(b2)));
+	}
+	trace(d, "ignored: %s", c.exempt ? c.exempt_why : "no");
+	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+		if (chain[i](&c)) {
+			static const char *const names[] = { "failed-category",
+			    "recheck-category", "missing-files", "errored", "stalled",
+			    "slow", "unwanted-files", "unregistered", "arr-import-error",
+			    "import", "seeding-goal" };
+			d->rule = names[i];
+			break;
+		}
+	}
+	for (size_t i = 0; i < d->n_actions; i++)
+		if (d->actions[i].kind == ACT_DELETE)
+			return;
+	rule_limits(&c);
+}
+
+/* ---- per-instance rules ---------------------------------------------- */
+
+size_t
+policy_free_space(const struct qbit_torrent *torrents, const struct state_row **rows,
+    size_t n, int64_t free_space, int64_t threshold, struct policy_space_action **out)
+{
+	int64_t budget = free_space - threshold;
+	size_t count = 0;
+
+	*out = NULL;
+	if (threshold < 0 || free_space < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct qbit_torrent *t = &torrents[i];
+		bool ours = rows[i] != NULL && rows[i]->space_paused_at != 0;
+		bool paused = torrent_is_paused(t);
+		enum action_kind kind;
+		char reason[256];
+
+		if (!torrent_is_downloading(t) || qbit_has_tag(t->tags, IGNORED_TAG))
+			continue;
+		if (paused && !ours)
+			continue;	/* paused by the user: not ours to resume */
+		if (t->amount_left <= budget) {
+			budget -= t->amount_left;
+			if (!paused)
+				continue;
+			kind = ACT_RESUME;
+			snprintf(reason, sizeof(reason), "free space: %lld MiB left needed, "
+			    "fits in %lld MiB above FreeSpace", (long long)(t->amount_left >> 20),
+			    (long long)((budget + t->amount_left) >> 20));
+		} else {
+			if (paused)
+				continue;
+			kind = ACT_PAUSE;
+			snprintf(reason, sizeof(reason), "free space: %lld MiB left to download "
+			    "> %lld MiB free above FreeSpace", (long long)(t->amount_left >> 20),
+			    (long long)((budget > 0 ? budget : 0) >> 20));
+		}
+		*out = xreallocarray(*out, count + 1, sizeof(**out));
+		(*out)[count].index = i;
+		(*out)[count].kind = kind;
+		(*out)[count].reason = xstrdup(reason);
+		count++;
+	}
+	return count;
+}
+
+void
+policy_space_actions_free(struct policy_space_action *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(a[i].reason);
+	free(a);
+}
+
+bool
+policy_paths_overlap(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n;
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	if (la == 0 || lb == 0)
+		return false;
+	n = la < lb ? la : lb;
+	if (strncmp(a, b, n) != 0)
+		return false;
+	if (la == lb)
+		return true;
+	/* One is a prefix of the other: only a whole path component counts. */
+	if (la < lb)
+		return b[la] == '/' || a[la - 1] == '/';
+	return a[lb] == '/' || b[lb - 1] == '/';
+}

@@ -1,0 +1,180 @@
+/*
+ * policy: pure decisions.  A torrent snapshot, its stored state row, the
+ * config, the clock and whatever extra facts were fetched go in; actions
+ * with reasons and the updated row come out.  No I/O here, so every rule is
+ * tested with tables of cases (tests/unit/test_policy.c).
+ *
+ * The rule chain, first match wins (issue-numbered in the man page):
+ *   ignored (tag or young: exempt from every deleting rule) -> failed
+ *   category -> recheck category -> missing files -> errored -> stalled ->
+ *   slow -> unwanted files -> unregistered -> Arr import error -> import ->
+ *   seeding goals; per-torrent rate limits apply beside the chain, free space
+ *   is decided per instance (policy_free_space).
+ *
+ * A rule may need facts that are fetched only on demand (a torrent's files,
+ * its trackers, its Arr's queue); it then sets a bit in decision.needs and
+ * the caller fetches them and decides again.
+ */
+#ifndef QBITRR_POLICY_H
+#define QBITRR_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "qbit.h"
+#include "state.h"
+
+/* The action vocabulary, shared with the audit table and --json (add, never rename). */
+enum action_kind {
+	ACT_CREATE_CATEGORY,
+	ACT_IMPORT,
+	ACT_DELETE,
+	ACT_BLOCKLIST,
+	ACT_SEARCH,
+	ACT_RECHECK,
+	ACT_SET_CATEGORY,
+	ACT_PAUSE,
+	ACT_RESUME,
+	ACT_SET_FILE_PRIORITY,
+	ACT_ADD_TAG,
+	ACT_REMOVE_TAG,
+	ACT_SET_LIMITS,
+	ACT_VERIFY_IMPORT,
+	ACT__COUNT
+};
+
+const char *policy_action_name(enum action_kind kind);
+/* Whether an action changes something (everything but verify_import). */
+bool	policy_action_mutates(enum action_kind kind);
+
+#define POLICY_NEED_FILES	0x1
+#define POLICY_NEED_TRACKERS	0x2
+#define POLICY_NEED_QUEUE	0x4
+
+/* What the caller knows about the torrent in its Arr's queue. */
+enum queue_fact {
+	QUEUE_UNKNOWN = 0,	/* not fetched */
+	QUEUE_UNREACHABLE,	/* fetch failed: fail closed */
+	QUEUE_ABSENT,		/* fetched, not there */
+	QUEUE_PRESENT,		/* fetched, record below */
+	QUEUE_NO_ARR		/* the Arr has no URI: nothing to ask */
+};
+
+/* One download in an Arr's queue (Sonarr's per-episode records merged). */
+struct queue_record {
+	char	*download_id;		/* upper-case hash */
+	int64_t	*ids;			/* queue record ids */
+	size_t	 n_ids;
+	int64_t	*media_ids;		/* movieId / episodeId / albumId, for a search */
+	size_t	 n_media_ids;
+	char	*status;
+	char	*tracked_state;
+	char	*tracked_status;
+	char	**messages;		/* every statusMessages[].messages[] */
+	size_t	 n_messages;
+};
+
+struct policy_facts {
+	const struct qbit_file_list	*files;		/* NULL: not fetched */
+	const struct qbit_tracker_list	*trackers;	/* NULL: not fetched */
+	enum queue_fact			 queue;
+	const struct queue_record	*record;	/* when QUEUE_PRESENT */
+};
+
+struct policy_action {
+	enum action_kind kind;
+	const char	*rule;		/* static: "stalled", "failed-category", ... */
+	char		*reason;	/* values compared, in config terms */
+	/* ACT_DELETE: */
+	bool		 delete_files;
+	bool		 blocklist;	/* blocklist in the Arr first */
+	bool		 search;	/* re-search afterwards */
+	/* ACT_SET_CATEGORY: */
+	char		*category;
+	/* ACT_SET_FILE_PRIORITY: file indexes to set to priority 0 */
+	int		*file_ids;
+	size_t		 n_file_ids;
+	/* ACT_SET_LIMITS: bytes/s, -1 unlimited */
+	int64_t		 dl_limit;
+	int64_t		 up_limit;
+	/* ACT_IMPORT: the mapped path */
+	char		*path;
+};
+
+struct policy_decision {
+	struct policy_action *actions;
+	size_t	 n_actions;
+	struct state_row row;	/* the row to store (deep copy) */
+	unsigned needs;		/* POLICY_NEED_* facts to fetch, then decide again */
+	const char *rule;	/* rule that matched (static), or NULL */
+	char	*waiting;	/* why a due action waits, or NULL */
+	bool	 report;	/* something the operator must look at (logged as a warning) */
+	/* Explain mode: one line per rule evaluated, in order. */
+	char	**trace;
+	size_t	 n_trace;
+	bool	 tracing;
+};
+
+struct policy_input {
+	const struct config		*cfg;
+	const struct instance_config	*ic;
+	const struct qbit_torrent	*t;
+	const struct state_row		*row;	/* stored row, NULL if new */
+	const struct arr_config		*arr;	/* owning Arr (from category or prev), or NULL */
+	int64_t				 now;
+	struct policy_facts		 facts;
+};
+
+/* True when the category is one this tool manages (an Arr's, failed, recheck). */
+bool	policy_category_managed(const struct config *cfg, const char *category);
+
+/* The Arr a torrent belongs to: by category, else by the stored Arr/prev category. */
+const struct arr_config *policy_arr_for(const struct config *cfg, const char *category,
+	    const struct state_row *row);
+
+/*
+ * Decide for one torrent.  d must be zeroed (set d->tracing first to get a
+ * trace).  Always fills d->row; the caller frees with policy_decision_free.
+ */
+void	policy_decide(const struct policy_input *in, struct policy_decision *d);
+void	policy_decision_free(struct policy_decision *d);
+
+/* Stalled per rule 6: state and availability only (no clocks). */
+bool	torrent_is_stalled(const struct qbit_torrent *t);
+bool	torrent_is_complete(const struct qbit_torrent *t);
+bool	torrent_is_paused(const struct qbit_torrent *t);
+bool	torrent_is_downloading(const struct qbit_torrent *t);
+
+/*
+ * Free space on one instance: downloads that do not fit in the space left
+ * above the threshold are paused (and remembered as space-paused); those we
+ * paused are resumed when they fit again.  Fills one decision per torrent
+ * that needs a pause or resume; rows[i] is the stored row of torrents[i] (or
+ * NULL).  Returns the number of actions.
+ */
+struct policy_space_action {
+	size_t	 index;		/* into torrents */
+	enum action_kind kind;	/* ACT_PAUSE or ACT_RESUME */
+	char	*reason;
+};
+size_t	policy_free_space(const struct qbit_torrent *torrents, const struct state_row **rows,
+	    size_t n, int64_t free_space, int64_t threshold,
+	    struct policy_space_action **out);
+void	policy_space_actions_free(struct policy_space_action *a, size_t n);
+
+/*
+ * True when two content paths overlap: equal, or one inside the other, after
+ * normalising trailing slashes ("/data/Movie" vs "/data/Movie.2" do not).
+ */
+bool	policy_paths_overlap(const char *a, const char *b);
+
+/* Whether a file of a torrent is unwanted under the Arr's [.Torrent] rules. */
+bool	policy_file_unwanted(const struct torrent_config *tc, const char *path);
+
+/* Whether tracker messages say the torrent is unregistered (fail closed). */
+bool	policy_unregistered(const struct torrent_config *tc,
+	    const struct qbit_tracker_list *trackers, char *why, size_t n);
+
+#endif

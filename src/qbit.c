@@ -1,0 +1,547 @@
+/* qbit: qBittorrent WebUI API v2 client (see qbit.h). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "qbit.h"
+#include "util.h"
+
+/* ---- pure parsing ---------------------------------------------------- */
+
+void
+qbit_torrent_list_free(struct qbit_torrent_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct qbit_torrent *t = &l->items[i];
+		free(t->name);
+		free(t->category);
+		free(t->tags);
+		free(t->state);
+		free(t->content_path);
+		free(t->save_path);
+		free(t->tracker);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+void
+qbit_torrent_list_move(struct qbit_torrent_list *dst, struct qbit_torrent_list *src)
+{
+	if (dst->n + src->n > dst->cap) {
+		dst->cap = dst->n + src->n;
+		dst->items = xreallocarray(dst->items, dst->cap, sizeof(*dst->items));
+	}
+	if (src->n > 0)
+		memcpy(dst->items + dst->n, src->items, src->n * sizeof(*src->items));
+	dst->n += src->n;
+	free(src->items);
+	memset(src, 0, sizeof(*src));
+}
+
+static char *
+json_str(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	return xstrdup("");
+}
+
+static double
+json_num(const json_t *obj, const char *key, double dflt)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v) ? 1 : 0;
+	return dflt;
+}
+
+static int64_t
+json_int(const json_t *obj, const char *key, int64_t dflt)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d > -9.2e18 && d < 9.2e18)
+			return (int64_t)d;
+	}
+	return dflt;
+}
+
+/* A valid info hash (v1: 40 hex digits), copied lower-case into out. */
+static int
+copy_hash(const char *s, char out[41])
+{
+	size_t i;
+
+	for (i = 0; i < 40; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	if (s[40] != '\0')
+		return -1;
+	out[40] = '\0';
+	return 0;
+}
+
+static json_t *
+load_json(const char *data, size_t len, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e);
+
+	if (doc == NULL)
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+	return doc;
+}
+
+int
+qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *out,
+    size_t *skipped, char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen), *o;
+	size_t i;
+
+	if (skipped != NULL)
+		*skipped = 0;
+	if (doc == NULL)
+		return -1;
+	if (!json_is_array(doc)) {
+		snprintf(err, errlen, "expected a JSON array of torrents");
+		json_decref(doc);
+		return -1;
+	}
+	if (out->n + json_array_size(doc) > out->cap) {
+		out->cap = out->n + json_array_size(doc);
+		out->items = xreallocarray(out->items, out->cap, sizeof(*out->items));
+	}
+	json_array_foreach(doc, i, o) {
+		const json_t *h = json_object_get(o, "hash");
+		struct qbit_torrent *t = &out->items[out->n];
+
+		memset(t, 0, sizeof(*t));
+		if (!json_is_object(o) || !json_is_string(h) ||
+		    copy_hash(json_string_value(h), t->hash) == -1) {
+			if (skipped != NULL)
+				(*skipped)++;
+			continue;
+		}
+		t->name = json_str(o, "name");
+		t->category = json_str(o, "category");
+		t->tags = json_str(o, "tags");
+		t->state = json_str(o, "state");
+		t->content_path = json_str(o, "content_path");
+		t->save_path = json_str(o, "save_path");
+		t->tracker = json_str(o, "tracker");
+		t->progress = json_num(o, "progress", 0);
+		t->ratio = json_num(o, "ratio", 0);
+		t->availability = json_num(o, "availability", -1);
+		t->size = json_int(o, "size", 0);
+		t->amount_left = json_int(o, "amount_left", -1);
+		t->added_on = json_int(o, "added_on", 0);
+		t->completion_on = json_int(o, "completion_on", 0);
+		t->last_activity = json_int(o, "last_activity", 0);
+		t->seeding_time = json_int(o, "seeding_time", 0);
+		t->eta = json_int(o, "eta", 8640000);
+		t->dl_limit = json_int(o, "dl_limit", 0);
+		t->up_limit = json_int(o, "up_limit", 0);
+		t->force_start = json_is_true(json_object_get(o, "force_start"));
+		out->n++;
+	}
+	json_decref(doc);
+	return 0;
+}
+
+int
+qbit_parse_categories(const char *data, size_t len, struct strlist *out,
+    char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen), *v;
+	const char *key;
+
+	if (doc == NULL)
+		return -1;
+	if (!json_is_object(doc)) {
+		snprintf(err, errlen, "expected a JSON object of categories");
+		json_decref(doc);
+		return -1;
+	}
+	json_object_foreach(doc, key, v) {
+		out->items = xreallocarray(out->items, out->n + 1, sizeof(char *));
+		out->items[out->n++] = xstrdup(key);
+	}
+	json_decref(doc);
+	return 0;
+}
+
+int
+qbit_parse_files(const char *data, size_t len, struct qbit_file_list *out,
+    char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen), *o;
+	size_t i;
+
+	if (doc == NULL)
+		return -1;
+	if (!json_is_array(doc)) {
+		snprintf(err, errlen, "expected a JSON array of files");
+		json_decref(doc);
+		return -1;
+	}
+	out->items = xcalloc(json_array_size(doc) + 1, sizeof(*out->items));
+	out->n = 0;
+	json_array_foreach(doc, i, o) {
+		struct qbit_file *f = &out->items[out->n];
+		if (!json_is_object(o) || !json_is_string(json_object_get(o, "name")))
+			continue;
+		f->index = (int)json_int(o, "index", (int64_t)i);
+		f->name = json_str(o, "name");
+		f->priority = (int)json_int(o, "priority", 1);
+		f->progress = json_num(o, "progress", 0);
+		f->size = json_int(o, "size", 0);
+		out->n++;
+	}
+	json_decref(doc);
+	return 0;
+}
+
+void
+qbit_file_list_free(struct qbit_file_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].name);
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
+    char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen), *o;
+	size_t i;
+
+	if (doc == NULL)
+		return -1;
+	if (!json_is_array(doc)) {
+		snprintf(err, errlen, "expected a JSON array of trackers");
+		json_decref(doc);
+		return -1;
+	}
+	out->items = xcalloc(json_array_size(doc) + 1, sizeof(*out->items));
+	out->n = 0;
+	json_array_foreach(doc, i, o) {
+		const json_t *url = json_object_get(o, "url");
+		if (!json_is_object(o) || !json_is_string(url))
+			continue;
+		/* DHT, PeX and LSD are listed as "** [DHT] **" pseudo-trackers. */
+		if (strncmp(json_string_value(url), "** [", 4) == 0)
+			continue;
+		out->items[out->n].url = xstrdup(json_string_value(url));
+		out->items[out->n].msg = json_str(o, "msg");
+		out->items[out->n].status = (int)json_int(o, "status", 1);
+		out->n++;
+	}
+	json_decref(doc);
+	return 0;
+}
+
+void
+qbit_tracker_list_free(struct qbit_tracker_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].url);
+		free(l->items[i].msg);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+qbit_parse_free_space(const char *data, size_t len, int64_t *out, char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen);
+
+	*out = -1;
+	if (doc == NULL)
+		return -1;
+	if (!json_is_object(doc)) {
+		snprintf(err, errlen, "expected a JSON object");
+		json_decref(doc);
+		return -1;
+	}
+	*out = json_int(json_object_get(doc, "server_state"), "free_space_on_disk", -1);
+	json_decref(doc);
+	return 0;
+}
+
+bool
+qbit_has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+	const char *p = tags;
+
+	if (tags == NULL || n == 0)
+		return false;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *e = p;
+		while (*e != '\0' && *e != ',')
+			e++;
+		const char *te = e;
+		while (te > p && te[-1] == ' ')
+			te--;
+		if ((size_t)(te - p) == n && strncmp(p, tag, n) == 0)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+bool
+qbit_api_is_v5(const char *v)
+{
+	int major = 0, minor = 0;
+
+	if (v == NULL || sscanf(v, "%d.%d", &major, &minor) < 2)
+		return false;
+	return major > 2 || (major == 2 && minor >= 11);
+}
+
+/* ---- the client ------------------------------------------------------ */
+
+void
+qbit_client_init(struct qbit_client *qc, const struct instance_config *ic, long timeout_s)
+{
+	memset(qc, 0, sizeof(*qc));
+	qc->ic = ic;
+	qc->timeout_s = timeout_s;
+	qc->free_space = -1;
+}
+
+void
+qbit_client_free(struct qbit_client *qc)
+{
+	if (qc->cookie != NULL) {
+		memset(qc->cookie, 0, strlen(qc->cookie));
+		free(qc->cookie);
+	}
+	free(qc->version);
+	free(qc->api_version);
+	free(qc->error);
+	for (size_t i = 0; i < qc->categories.n; i++)
+		free(qc->categories.items[i]);
+	free(qc->categories.items);
+	qbit_torrent_list_free(&qc->torrents);
+	memset(qc, 0, sizeof(*qc));
+}
+
+void
+qbit_client_fail(struct qbit_client *qc, const char *endpoint, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (qc->error == NULL) {
+		qc->error = xasprintf("%s: %s", endpoint, msg);
+		log_error("%s: %s: %s", qc->ic->name, endpoint, msg);
+	} else {
+		log_debug("%s: %s: %s", qc->ic->name, endpoint, msg);
+	}
+}
+
+struct call_ctx {
+	struct qbit_client *qc;
+	struct http	*h;
+	http_done_fn	 done;
+};
+
+static struct http_request *
+make_request(struct qbit_client *qc, const char *method, const char *endpoint,
+    char *query)
+{
+	char *url = xasprintf("%s/api/v2/%s%s%s", qc->ic->base_url, endpoint,
+	    query ? "?" : "", query ? query : "");
+	struct http_request *req = http_request_new(method, url);
+
+	free(query);
+	req->label = qc->ic->name;
+	req->endpoint = endpoint;
+	req->timeout_s = qc->timeout_s;
+	req->skip_tls_verify = qc->ic->skip_tls_verify;
+	if (qc->cookie != NULL)
+		req->cookie = xstrdup(qc->cookie);
+	return req;
+}
+
+bool
+qbit_is_ban(const struct http_request *req)
+{
+	return req->status == 403 && req->response.data != NULL &&
+	    str_casestr(req->response.data, "banned") != NULL;
+}
+
+static void relogin_done(struct http_request *login);
+
+static void
+call_done(struct http_request *req)
+{
+	struct call_ctx *ctx = req->wrap;
+	struct qbit_client *qc = ctx->qc;
+
+	if (req->status == 403 && !qbit_is_ban(req) && !qc->relogged &&
+	    !qc->banned && qc->ic->username != NULL) {
+		/* Session expired: log in once more, then send this call again. */
+		qc->relogged = true;
+		log_info("%s: %s: session expired (HTTP 403), logging in again",
+		    qc->ic->name, req->endpoint);
+		http_keep(req);
+		qbit_login(qc, ctx->h, relogin_done, req);
+		return;
+	}
+	if (qbit_is_ban(req))
+		qc->banned = true;
+	req->wrap = NULL;
+	ctx->done(req);
+	free(ctx);
+}
+
+static void
+relogin_done(struct http_request *login)
+{
+	struct http_request *orig = login->arg;
+	struct call_ctx *ctx = orig->wrap;
+
+	if (qbit_login_result(ctx->qc, login) == 0) {
+		free(orig->cookie);
+		orig->cookie = ctx->qc->cookie ? xstrdup(ctx->qc->cookie) : NULL;
+		http_submit(ctx->h, orig);
+		return;
+	}
+	/* Give the caller the original 403; it frees nothing itself. */
+	orig->wrap = NULL;
+	ctx->done(orig);
+	free(ctx);
+	http_request_free(orig);
+}
+
+void
+qbit_call(struct qbit_client *qc, struct http *h, const char *method,
+    const char *endpoint, char *query, char *body, http_done_fn done, void *arg)
+{
+	struct http_request *req = make_request(qc, method, endpoint, query);
+	struct call_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	req->body = body;
+	ctx->qc = qc;
+	ctx->h = h;
+	ctx->done = done;
+	req->arg = arg;
+	req->wrap = ctx;
+	req->done = call_done;
+	http_submit(h, req);
+}
+
+void
+qbit_login(struct qbit_client *qc, struct http *h, http_done_fn done, void *arg)
+{
+	struct http_request *req = make_request(qc, "POST", "auth/login", NULL);
+	struct buf body;
+
+	buf_init(&body);
+	buf_puts(&body, "username=");
+	buf_urlencode(&body, qc->ic->username ? qc->ic->username : "");
+	buf_puts(&body, "&password=");
+	buf_urlencode(&body, qc->ic->password ? qc->ic->password : "");
+	req->body = body.data;
+	free(req->cookie);
+	req->cookie = NULL;
+	req->done = done;
+	req->arg = arg;
+	http_submit(h, req);
+}
+
+int
+qbit_login_result(struct qbit_client *qc, struct http_request *req)
+{
+	char why[300];
+	const char *text = req->response.data ? req->response.data : "";
+
+	if (req->body != NULL) {
+		/* The form holds the password: drop it as soon as it is sent. */
+		memset(req->body, 0, strlen(req->body));
+	}
+	if (qbit_is_ban(req)) {
+		qc->banned = true;
+		qbit_client_fail(qc, "auth/login", "this IP is banned by qBittorrent "
+		    "after too many failed logins; not retrying this run");
+		return -1;
+	}
+	if (req->status == 0) {
+		qbit_client_fail(qc, "auth/login", "%s", http_failure(req, why, sizeof(why)));
+		return -1;
+	}
+	if (req->status == 200 && strncmp(text, "Ok.", 3) == 0) {
+		if (req->set_cookie != NULL) {
+			free(qc->cookie);
+			qc->cookie = xstrdup(req->set_cookie);
+		}
+		return 0;
+	}
+	if ((req->status == 200 && strncmp(text, "Fails.", 6) == 0) || req->status == 401) {
+		qbit_client_fail(qc, "auth/login", "login refused: wrong UserName or Password");
+		return -1;
+	}
+	qbit_client_fail(qc, "auth/login", "unexpected answer (%s)",
+	    http_failure(req, why, sizeof(why)));
+	return -1;
+}
+
+int
+qbit_check(struct qbit_client *qc, struct http_request *req)
+{
+	char why[300];
+
+	if (req->status >= 200 && req->status < 300)
+		return 0;
+	if (qbit_is_ban(req)) {
+		qbit_client_fail(qc, req->endpoint, "this IP is banned by qBittorrent "
+		    "after too many failed logins; not retrying this run");
+		return -1;
+	}
+	if (req->status == 403)
+		qbit_client_fail(qc, req->endpoint, "HTTP 403 Forbidden (not logged in)");
+	else
+		qbit_client_fail(qc, req->endpoint, "%s", http_failure(req, why, sizeof(why)));
+	return -1;
+}
+
+const char *
+qbit_pause_endpoint(const struct qbit_client *qc)
+{
+	return qbit_api_is_v5(qc->api_version) ? "torrents/stop" : "torrents/pause";
+}
+
+const char *
+qbit_resume_endpoint(const struct qbit_client *qc)
+{
+	return qbit_api_is_v5(qc->api_version) ? "torrents/start" : "torrents/resume";
+}

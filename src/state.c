@@ -1,0 +1,821 @@
+/* state: SQLite state file, schema migrations, run lock (see state.h). */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+struct state {
+	sqlite3	*db;		/* NULL: read-only view of a missing file */
+	char	*path;
+	bool	 readonly;
+	int	 version;	/* schema version found on disk */
+	int64_t	 written;
+	sqlite3_stmt *upsert, *touch, *action;
+};
+
+static const char schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS torrents ("
+    " hash TEXT NOT NULL, instance TEXT NOT NULL, name TEXT, category TEXT,"
+    " prev_category TEXT, arr TEXT, state TEXT, progress REAL, ratio REAL,"
+    " first_seen INTEGER, last_seen INTEGER, gone_at INTEGER,"
+    " stalled_since INTEGER, seeding_since INTEGER, import_sent_at INTEGER,"
+    " import_command_id INTEGER, import_attempts INTEGER NOT NULL DEFAULT 0,"
+    " import_next_try INTEGER, import_result TEXT, recheck_sent_at INTEGER,"
+    " files_checked_at INTEGER, space_paused_at INTEGER,"
+    " research_stalled_at INTEGER, error_reported_at INTEGER,"
+    " UNIQUE(hash, instance));"
+    "CREATE TABLE IF NOT EXISTS actions ("
+    " id INTEGER PRIMARY KEY, time INTEGER NOT NULL, instance TEXT NOT NULL,"
+    " hash TEXT, name TEXT, action TEXT NOT NULL, reason TEXT,"
+    " result TEXT NOT NULL, error TEXT);"
+    "CREATE INDEX IF NOT EXISTS actions_time ON actions(time);"
+    "CREATE INDEX IF NOT EXISTS actions_hash ON actions(hash);"
+    "CREATE TABLE IF NOT EXISTS instances ("
+    " name TEXT PRIMARY KEY, url TEXT, version TEXT, api_version TEXT,"
+    " last_sweep INTEGER, last_success INTEGER, last_error TEXT,"
+    " free_space INTEGER);";
+
+static const char migrate_v1[] =
+    "ALTER TABLE torrents RENAME TO torrents_v1;"
+    "%s"
+    "INSERT INTO torrents (hash, instance, category, arr, first_seen, last_seen,"
+    " import_sent_at, import_result, stalled_since)"
+    " SELECT lower(hash), 'qBit', category, arr, first_seen, last_seen,"
+    " imported_at, CASE WHEN imported_at IS NOT NULL THEN 'migrated' END,"
+    " stalled_since FROM torrents_v1;"
+    "DROP TABLE torrents_v1;"
+    "PRAGMA user_version = 2;";
+
+static const char row_columns[] =
+    "hash, instance, name, category, prev_category, arr, state, progress, ratio,"
+    " first_seen, last_seen, gone_at, stalled_since, seeding_since,"
+    " import_sent_at, import_command_id, import_attempts, import_next_try,"
+    " import_result, recheck_sent_at, files_checked_at, space_paused_at,"
+    " research_stalled_at, error_reported_at";
+
+/* ---- rows ------------------------------------------------------------ */
+
+void
+state_row_clear(struct state_row *r)
+{
+	free(r->instance);
+	free(r->name);
+	free(r->category);
+	free(r->prev_category);
+	free(r->arr);
+	free(r->state);
+	free(r->import_result);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void
+state_row_copy(struct state_row *dst, const struct state_row *src)
+{
+	*dst = *src;
+	dst->instance = dup_or_null(src->instance);
+	dst->name = dup_or_null(src->name);
+	dst->category = dup_or_null(src->category);
+	dst->prev_category = dup_or_null(src->prev_category);
+	dst->arr = dup_or_null(src->arr);
+	dst->state = dup_or_null(src->state);
+	dst->import_result = dup_or_null(src->import_result);
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+state_row_same(const struct state_row *a, const struct state_row *b)
+{
+	return strcmp(a->hash, b->hash) == 0 && str_same(a->instance, b->instance) &&
+	    str_same(a->name, b->name) && str_same(a->category, b->category) &&
+	    str_same(a->prev_category, b->prev_category) && str_same(a->arr, b->arr) &&
+	    str_same(a->state, b->state) && a->progress == b->progress &&
+	    a->ratio == b->ratio && a->first_seen == b->first_seen &&
+	    a->gone_at == b->gone_at && a->stalled_since == b->stalled_since &&
+	    a->seeding_since == b->seeding_since &&
+	    a->import_sent_at == b->import_sent_at &&
+	    a->import_command_id == b->import_command_id &&
+	    a->import_attempts == b->import_attempts &&
+	    a->import_next_try == b->import_next_try &&
+	    str_same(a->import_result, b->import_result) &&
+	    a->recheck_sent_at == b->recheck_sent_at &&
+	    a->files_checked_at == b->files_checked_at &&
+	    a->space_paused_at == b->space_paused_at &&
+	    a->research_stalled_at == b->research_stalled_at &&
+	    a->error_reported_at == b->error_reported_at;
+}
+
+void
+state_rows_free(struct state_rows *rows)
+{
+	for (size_t i = 0; i < rows->n; i++)
+		state_row_clear(&rows->items[i]);
+	free(rows->items);
+	memset(rows, 0, sizeof(*rows));
+}
+
+static int
+row_cmp(const void *pa, const void *pb)
+{
+	const struct state_row *a = pa, *b = pb;
+	int c = strcmp(a->instance, b->instance);
+
+	return c != 0 ? c : strcmp(a->hash, b->hash);
+}
+
+void
+state_rows_sort(struct state_rows *rows)
+{
+	if (rows->n > 1)
+		qsort(rows->items, rows->n, sizeof(*rows->items), row_cmp);
+}
+
+struct state_row *
+state_rows_find(const struct state_rows *rows, const char *instance, const char *hash)
+{
+	struct state_row key;
+
+	memset(&key, 0, sizeof(key));
+	snprintf(key.hash, sizeof(key.hash), "%s", hash);
+	key.instance = (char *)(uintptr_t)instance;
+	if (rows->n == 0)
+		return NULL;
+	return bsearch(&key, rows->items, rows->n, sizeof(*rows->items), row_cmp);
+}
+
+struct state_row *
+state_rows_add(struct state_rows *rows)
+{
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 64;
+		rows->items = xreallocarray(rows->items, rows->cap, sizeof(*rows->items));
+	}
+	memset(&rows->items[rows->n], 0, sizeof(rows->items[0]));
+	return &rows->items[rows->n++];
+}
+
+/* ---- opening and migrations ------------------------------------------ */
+
+static int
+exec_sql(struct state *st, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_int(struct state *st, const char *sql, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+table_exists(struct state *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s,
+	    NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* What is wrong with the file, in words, for the 74 error. */
+static void
+report_unreadable(struct state *st, const char *what)
+{
+	log_error("%s: %s: %s (refusing to use or overwrite it; move it aside "
+	    "to start a new state file)", st->path, what,
+	    st->db ? sqlite3_errmsg(st->db) : "cannot open");
+}
+
+static int
+check_file(struct state *st)
+{
+	char *msg = NULL;
+	sqlite3_stmt *s = NULL;
+	int ok = 0;
+
+	if (read_int(st, "PRAGMA user_version", &st->version) == -1) {
+		report_unreadable(st, "not a readable SQLite database");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			const char *r = (const char *)sqlite3_column_text(s, 0);
+			ok = r != NULL && strcmp(r, "ok") == 0;
+			if (!ok)
+				msg = xstrdup(r ? r : "?");
+		}
+		sqlite3_finalize(s);
+	}
+	if (!ok) {
+		log_error("%s: database is corrupt (%s); refusing to use or "
+		    "overwrite it", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		free(msg);
+		return -1;
+	}
+	if (st->version > STATE_SCHEMA_VERSION) {
+		log_error("%s: schema version %d is newer than this qbitrr-sweep "
+		    "understands (%d); upgrade qbitrr-sweep, the file was left untouched",
+		    st->path, st->version, STATE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (st->version == 0 && table_exists(st, "torrents")) {
+		log_error("%s: has a torrents table but no schema version; "
+		    "not a qbitrr-sweep state file, left untouched", st->path);
+		return -1;
+	}
+	if (st->version == 1 && !table_exists(st, "torrents")) {
+		log_error("%s: schema version 1 without a torrents table; left untouched",
+		    st->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+backup_v1(struct state *st)
+{
+	char *bak = xasprintf("%s.v1.bak", st->path);
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (unlink(bak) == -1 && errno != ENOENT) {
+		log_error("%s: cannot replace old backup: %s", bak, strerror(errno));
+		goto out;
+	}
+	if (sqlite3_prepare_v2(st->db, "VACUUM INTO ?", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 1, bak, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_DONE) {
+		log_error("%s: cannot write backup %s before migrating: %s",
+		    st->path, bak, sqlite3_errmsg(st->db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	free(bak);
+	return rc;
+}
+
+static int
+migrate(struct state *st)
+{
+	char *sql;
+
+	if (st->version == STATE_SCHEMA_VERSION)
+		return exec_sql(st, schema_v2);	/* no-op unless a table is missing */
+	/* A version 1 file was backed up by state_open before any write. */
+	if (exec_sql(st, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (st->version == 0) {
+		sql = xasprintf("%sPRAGMA user_version = 2;", schema_v2);
+	} else {
+		sql = xasprintf(migrate_v1, schema_v2);
+		log_notice("%s: migrating the single-instance state file (schema 1) "
+		    "to schema 2; backup in %s.v1.bak", st->path, st->path);
+	}
+	if (exec_sql(st, sql) == -1) {
+		free(sql);
+		exec_sql(st, "ROLLBACK");
+		log_error("%s: migration from schema %d failed; the file is unchanged",
+		    st->path, st->version);
+		return -1;
+	}
+	free(sql);
+	if (exec_sql(st, "COMMIT") == -1)
+		return -1;
+	st->version = STATE_SCHEMA_VERSION;
+	return 0;
+}
+
+int
+state_open(const char *path, bool readonly, struct state **out)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	struct stat sb;
+	int flags;
+
+	*out = NULL;
+	st->path = xstrdup(path);
+	st->readonly = readonly;
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT && readonly) {
+			st->version = STATE_SCHEMA_VERSION;
+			*out = st;
+			return 0;
+		}
+		if (errno != ENOENT) {
+			log_error("%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISREG(sb.st_mode)) {
+		log_error("%s: not a regular file", path);
+		goto fail;
+	}
+	flags = readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("%s: cannot open state file: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (check_file(st) == -1)
+		goto fail;
+	if (!readonly) {
+		/* Back up before anything, even the WAL switch, touches the file. */
+		if (st->version == 1 && backup_v1(st) == -1)
+			goto fail;
+		if (exec_sql(st, "PRAGMA journal_mode=WAL") == -1 ||
+		    exec_sql(st, "PRAGMA synchronous=FULL") == -1)
+			goto fail;
+		if (migrate(st) == -1)
+			goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return -1;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->upsert);
+	sqlite3_finalize(st->touch);
+	sqlite3_finalize(st->action);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static char *
+col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+int
+state_load(struct state *st, struct state_rows *out)
+{
+	sqlite3_stmt *s = NULL;
+	char *sql;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (st->db == NULL)
+		return 0;
+	if (st->version == 1)	/* read-only view of an unmigrated file */
+		sql = xstrdup("SELECT lower(hash), 'qBit', NULL, category, NULL, arr,"
+		    " NULL, NULL, NULL, first_seen, last_seen, NULL, stalled_since,"
+		    " NULL, imported_at, NULL, 0, NULL,"
+		    " CASE WHEN imported_at IS NOT NULL THEN 'migrated' END,"
+		    " NULL, NULL, NULL, NULL, NULL FROM torrents");
+	else
+		sql = xasprintf("SELECT %s FROM torrents", row_columns);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		free(sql);
+		return -1;
+	}
+	free(sql);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(s, 0);
+		if (h == NULL || strlen((const char *)h) != 40)
+			continue;
+		struct state_row *r = state_rows_add(out);
+		memcpy(r->hash, h, 41);
+		r->instance = col_text(s, 1);
+		if (r->instance == NULL)
+			r->instance = xstrdup("qBit");
+		r->name = col_text(s, 2);
+		r->category = col_text(s, 3);
+		r->prev_category = col_text(s, 4);
+		r->arr = col_text(s, 5);
+		r->state = col_text(s, 6);
+		r->progress = sqlite3_column_double(s, 7);
+		r->ratio = sqlite3_column_double(s, 8);
+		r->first_seen = sqlite3_column_int64(s, 9);
+		r->last_seen = sqlite3_column_int64(s, 10);
+		r->gone_at = sqlite3_column_int64(s, 11);
+		r->stalled_since = sqlite3_column_int64(s, 12);
+		r->seeding_since = sqlite3_column_int64(s, 13);
+		r->import_sent_at = sqlite3_column_int64(s, 14);
+		r->import_command_id = sqlite3_column_int64(s, 15);
+		r->import_attempts = sqlite3_column_int(s, 16);
+		r->import_next_try = sqlite3_column_int64(s, 17);
+		r->import_result = col_text(s, 18);
+		r->recheck_sent_at = sqlite3_column_int64(s, 19);
+		r->files_checked_at = sqlite3_column_int64(s, 20);
+		r->space_paused_at = sqlite3_column_int64(s, 21);
+		r->research_stalled_at = sqlite3_column_int64(s, 22);
+		r->error_reported_at = sqlite3_column_int64(s, 23);
+		r->in_db = true;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		state_rows_free(out);
+		return -1;
+	}
+	state_rows_sort(out);
+	return 0;
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+static int
+writable(struct state *st)
+{
+	if (st->readonly || st->db == NULL) {
+		log_error("%s: internal error: write to a read-only state file", st->path);
+		return 0;
+	}
+	return 1;
+}
+
+int
+state_begin(struct state *st)
+{
+	return writable(st) ? exec_sql(st, "BEGIN IMMEDIATE") : -1;
+}
+
+int
+state_commit(struct state *st)
+{
+	return writable(st) ? exec_sql(st, "COMMIT") : -1;
+}
+
+void
+state_rollback(struct state *st)
+{
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		exec_sql(st, "ROLLBACK");
+}
+
+static void
+bind_time(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v != 0)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int
+step_done(struct state *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	st->written += sqlite3_changes(st->db);
+	return 0;
+}
+
+static sqlite3_stmt *
+prepare_once(struct state *st, sqlite3_stmt **slot, const char *sql)
+{
+	if (*slot == NULL && sqlite3_prepare_v3(st->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		*slot = NULL;
+	}
+	return *slot;
+}
+
+int
+state_save_row(struct state *st, const struct state_row *r)
+{
+	sqlite3_stmt *s;
+	char *sql;
+
+	if (!writable(st))
+		return -1;
+	if (st->upsert == NULL) {
+		sql = xasprintf("INSERT INTO torrents (%s) VALUES (?1,?2,?3,?4,?5,?6,"
+		    "?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)"
+		    " ON CONFLICT(hash, instance) DO UPDATE SET name=?3, category=?4,"
+		    " prev_category=?5, arr=?6, state=?7, progress=?8, ratio=?9,"
+		    " first_seen=?10, last_seen=?11, gone_at=?12, stalled_since=?13,"
+		    " seeding_since=?14, import_sent_at=?15, import_command_id=?16,"
+		    " import_attempts=?17, import_next_try=?18, import_result=?19,"
+		    " recheck_sent_at=?20, files_checked_at=?21, space_paused_at=?22,"
+		    " research_stalled_at=?23, error_reported_at=?24", row_columns);
+		s = prepare_once(st, &st->upsert, sql);
+		free(sql);
+	}
+	if ((s = st->upsert) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, r->hash, -1, SQLITE_TRANSIENT);
+	bind_str(s, 2, r->instance);
+	bind_str(s, 3, r->name);
+	bind_str(s, 4, r->category);
+	bind_str(s, 5, r->prev_category);
+	bind_str(s, 6, r->arr);
+	bind_str(s, 7, r->state);
+	sqlite3_bind_double(s, 8, r->progress);
+	sqlite3_bind_double(s, 9, r->ratio);
+	bind_time(s, 10, r->first_seen);
+	bind_time(s, 11, r->last_seen);
+	bind_time(s, 12, r->gone_at);
+	bind_time(s, 13, r->stalled_since);
+	bind_time(s, 14, r->seeding_since);
+	bind_time(s, 15, r->import_sent_at);
+	bind_time(s, 16, r->import_command_id);
+	sqlite3_bind_int(s, 17, r->import_attempts);
+	bind_time(s, 18, r->import_next_try);
+	bind_str(s, 19, r->import_result);
+	bind_time(s, 20, r->recheck_sent_at);
+	bind_time(s, 21, r->files_checked_at);
+	bind_time(s, 22, r->space_paused_at);
+	bind_time(s, 23, r->research_stalled_at);
+	bind_time(s, 24, r->error_reported_at);
+	return step_done(st, s);
+}
+
+int
+state_touch(struct state *st, const char *instance, const char *hash, int64_t when)
+{
+	sqlite3_stmt *s;
+
+	if (!writable(st) || (s = prepare_once(st, &st->touch,
+	    "UPDATE torrents SET last_seen=?1 WHERE hash=?2 AND instance=?3")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, when);
+	sqlite3_bind_text(s, 2, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, instance, -1, SQLITE_TRANSIENT);
+	return step_done(st, s);
+}
+
+int
+state_add_action(struct state *st, const struct state_action *a)
+{
+	sqlite3_stmt *s;
+
+	if (!writable(st) || (s = prepare_once(st, &st->action,
+	    "INSERT INTO actions (time, instance, hash, name, action, reason,"
+	    " result, error) VALUES (?,?,?,?,?,?,?,?)")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, a->time);
+	bind_str(s, 2, a->instance);
+	bind_str(s, 3, a->hash);
+	bind_str(s, 4, a->name);
+	bind_str(s, 5, a->action);
+	bind_str(s, 6, a->reason);
+	bind_str(s, 7, a->result);
+	bind_str(s, 8, a->error);
+	return step_done(st, s);
+}
+
+int
+state_save_instance(struct state *st, const struct state_instance *si)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	/* last_success and version survive a failed sweep. */
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT INTO instances (name, url, version, api_version, last_sweep,"
+	    " last_success, last_error, free_space) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)"
+	    " ON CONFLICT(name) DO UPDATE SET url=?2,"
+	    " version=coalesce(?3, version), api_version=coalesce(?4, api_version),"
+	    " last_sweep=?5, last_success=coalesce(?6, last_success),"
+	    " last_error=?7, free_space=coalesce(?8, free_space)", -1, &s,
+	    NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	bind_str(s, 1, si->name);
+	bind_str(s, 2, si->url);
+	bind_str(s, 3, si->version);
+	bind_str(s, 4, si->api_version);
+	bind_time(s, 5, si->last_sweep);
+	bind_time(s, 6, si->last_success);
+	bind_str(s, 7, si->last_error);
+	if (si->free_space >= 0)
+		sqlite3_bind_int64(s, 8, si->free_space);
+	rc = step_done(st, s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+state_load_instances(struct state *st, struct state_instance **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (st->db == NULL || st->version < 2)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT name, url, version, api_version,"
+	    " last_sweep, last_success, last_error, free_space FROM instances"
+	    " ORDER BY name", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		struct state_instance *si = &(*out)[(*n)++];
+		si->name = col_text(s, 0);
+		si->url = col_text(s, 1);
+		si->version = col_text(s, 2);
+		si->api_version = col_text(s, 3);
+		si->last_sweep = sqlite3_column_int64(s, 4);
+		si->last_success = sqlite3_column_int64(s, 5);
+		si->last_error = col_text(s, 6);
+		si->free_space = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(s, 7);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+state_instances_free(struct state_instance *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].url);
+		free(v[i].version);
+		free(v[i].api_version);
+		free(v[i].last_error);
+	}
+	free(v);
+}
+
+int
+state_history(struct state *st, int64_t since, const char *instance,
+    const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	char *prefix = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (st->db == NULL || st->version < 2)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT time, instance, hash, name, action,"
+	    " reason, result, error FROM actions WHERE time >= ?1"
+	    " AND (?2 IS NULL OR instance = ?2) AND (?3 IS NULL OR hash LIKE ?3)"
+	    " ORDER BY time DESC, id DESC LIMIT ?4", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, since);
+	bind_str(s, 2, instance);
+	if (hash_prefix != NULL) {
+		prefix = xasprintf("%s%%", hash_prefix);
+		str_lower(prefix);
+	}
+	bind_str(s, 3, prefix);
+	sqlite3_bind_int64(s, 4, limit ? (int64_t)limit : -1);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		struct state_history_entry *e = &(*out)[(*n)++];
+		e->time = sqlite3_column_int64(s, 0);
+		e->instance = col_text(s, 1);
+		e->hash = col_text(s, 2);
+		e->name = col_text(s, 3);
+		e->action = col_text(s, 4);
+		e->reason = col_text(s, 5);
+		e->result = col_text(s, 6);
+		e->error = col_text(s, 7);
+	}
+	sqlite3_finalize(s);
+	free(prefix);
+	return 0;
+}
+
+void
+state_history_free(struct state_history_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].instance);
+		free(v[i].hash);
+		free(v[i].name);
+		free(v[i].action);
+		free(v[i].reason);
+		free(v[i].result);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+int64_t
+state_rows_written(const struct state *st)
+{
+	return st->written;
+}
+
+int
+state_lock(const char *state_path)
+{
+	char *path = xasprintf("%s.lock", state_path);
+	char pid[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd == -1) {
+		log_error("%s: cannot open lock file: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+		ssize_t r = pread(fd, pid, sizeof(pid) - 1, 0);
+		if (r > 0) {
+			pid[r] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+		}
+		if (e == EWOULDBLOCK)
+			log_error("%s: another qbitrr-sweep run holds the lock (pid %s); "
+			    "exiting", path, pid[0] ? pid : "unknown");
+		else
+			log_error("%s: cannot lock: %s", path, strerror(e));
+		close(fd);
+		free(path);
+		return e == EWOULDBLOCK ? -2 : -1;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
+		log_debug("%s: cannot record pid: %s", path, strerror(errno));
+	free(path);
+	return fd;
+}

@@ -1,0 +1,143 @@
+/*
+ * state: the SQLite state file.
+ *
+ * Schema version 2 (PRAGMA user_version = 2):
+ *   torrents  one row per (hash, instance): what was last seen and the clocks
+ *             and flags rules keep across runs; rows of torrents that left a
+ *             reachable instance are kept with gone_at set.
+ *   actions   the audit log: every action decided and what came of it.
+ *   instances the last sweep of each instance.
+ * Version 1 is the single-instance schema (hash TEXT PRIMARY KEY); it is
+ * migrated on the first read-write open after a backup copy <state>.v1.bak.
+ */
+#ifndef QBITRR_STATE_H
+#define QBITRR_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_SCHEMA_VERSION 2
+
+struct state;
+
+/* One (hash, instance).  Times are epoch seconds; 0 means "not set". */
+struct state_row {
+	char	 hash[41];
+	char	*instance;
+	char	*name;
+	char	*category;
+	char	*prev_category;	/* category before failed/recheck */
+	char	*arr;		/* Arr section name */
+	char	*state;		/* last observed qBittorrent state */
+	double	 progress;
+	double	 ratio;
+	int64_t	 first_seen;
+	int64_t	 last_seen;
+	int64_t	 gone_at;
+	int64_t	 stalled_since;
+	int64_t	 seeding_since;
+	int64_t	 import_sent_at;	/* accepted by the Arr */
+	int64_t	 import_command_id;
+	int	 import_attempts;	/* failed attempts since the last success */
+	int64_t	 import_next_try;
+	char	*import_result;		/* "queued", "completed", "failed: ..." */
+	int64_t	 recheck_sent_at;	/* for errored torrents */
+	int64_t	 files_checked_at;	/* unwanted-files rule done */
+	int64_t	 space_paused_at;	/* we paused it for free space */
+	int64_t	 research_stalled_at;	/* ReSearchStalled done */
+	int64_t	 error_reported_at;
+	bool	 in_db;			/* loaded from the file */
+};
+
+struct state_rows {
+	struct state_row *items;
+	size_t	 n;
+	size_t	 cap;
+};
+
+void	state_row_clear(struct state_row *r);
+/* Deep copy of src into dst (dst must be cleared or fresh). */
+void	state_row_copy(struct state_row *dst, const struct state_row *src);
+/* True when everything but last_seen is the same. */
+bool	state_row_same(const struct state_row *a, const struct state_row *b);
+void	state_rows_free(struct state_rows *rows);
+/* Sort rows for state_rows_find. */
+void	state_rows_sort(struct state_rows *rows);
+struct state_row *state_rows_find(const struct state_rows *rows, const char *instance,
+	    const char *hash);
+/* Append a new zeroed row and return it. */
+struct state_row *state_rows_add(struct state_rows *rows);
+
+/*
+ * Open the state file.  readonly: never create, migrate or write (dry run,
+ * status); a missing file then reads as empty.  Errors are logged naming the
+ * file and what is wrong; returns 0 or -1 (the caller exits 74).
+ */
+int	state_open(const char *path, bool readonly, struct state **out);
+void	state_close(struct state *st);
+
+/* Load every torrent row (sorted). */
+int	state_load(struct state *st, struct state_rows *out);
+
+int	state_begin(struct state *st);
+int	state_commit(struct state *st);
+void	state_rollback(struct state *st);
+
+/* Insert or update a row; when only last_seen changed use state_touch. */
+int	state_save_row(struct state *st, const struct state_row *r);
+int	state_touch(struct state *st, const char *instance, const char *hash, int64_t when);
+
+struct state_action {
+	int64_t	 time;
+	const char *instance;
+	const char *hash;
+	const char *name;
+	const char *action;	/* vocabulary: see policy.h */
+	const char *reason;
+	const char *result;	/* "done", "planned", "failed", "skipped" */
+	const char *error;	/* NULL if none */
+};
+int	state_add_action(struct state *st, const struct state_action *a);
+
+struct state_instance {
+	char	*name;
+	char	*url;
+	char	*version;
+	char	*api_version;
+	int64_t	 last_sweep;
+	int64_t	 last_success;
+	char	*last_error;
+	int64_t	 free_space;
+};
+int	state_save_instance(struct state *st, const struct state_instance *si);
+/* All recorded instances; caller frees with state_instances_free. */
+int	state_load_instances(struct state *st, struct state_instance **out, size_t *n);
+void	state_instances_free(struct state_instance *v, size_t n);
+
+/* History: actions newest first, filtered (NULL/0 = any). */
+struct state_history_entry {
+	int64_t	 time;
+	char	*instance;
+	char	*hash;
+	char	*name;
+	char	*action;
+	char	*reason;
+	char	*result;
+	char	*error;
+};
+int	state_history(struct state *st, int64_t since, const char *instance,
+	    const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n);
+void	state_history_free(struct state_history_entry *v, size_t n);
+
+/* Number of rows changed by write statements since open (for the benchmark). */
+int64_t	state_rows_written(const struct state *st);
+
+/*
+ * Take the run lock <state>.lock (flock, released by the kernel when the
+ * process dies).  Returns the fd, -2 when another process holds it (its pid
+ * is logged), -1 on other errors.
+ */
+int	state_lock(const char *state_path);
+
+#endif

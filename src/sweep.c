@@ -1,0 +1,429 @@
+/* sweep: discover -> reconcile -> decide -> act -> record (see sweep.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "arr.h"
+#include "http.h"
+#include "log.h"
+#include "policy.h"
+#include "qbit.h"
+#include "state.h"
+#include "sweep.h"
+#include "sweep_p.h"
+#include "util.h"
+
+static struct qbit_torrent *
+item_torrent(const struct item *it)
+{
+	return &it->in->qc.torrents.items[it->index];
+}
+
+/* ---- discover -------------------------------------------------------- */
+
+static void step_lists(struct inst *in);
+
+static void
+info_done(struct http_request *req)
+{
+	struct inst *in = req->arg;
+	const char *ep = req->endpoint;
+	const char *body = req->response.data ? req->response.data : "";
+	char err[256];
+
+	if (in->failed || qbit_check(&in->qc, req) == -1) {
+		in->failed = true;
+	} else if (strcmp(ep, "app/version") == 0) {
+		free(in->qc.version);
+		in->qc.version = xstrdup(body);
+	} else if (strcmp(ep, "app/webapiVersion") == 0) {
+		free(in->qc.api_version);
+		in->qc.api_version = xstrdup(body);
+	} else if (strcmp(ep, "torrents/categories") == 0) {
+		if (qbit_parse_categories(body, req->response.len, &in->qc.categories,
+		    err, sizeof(err)) == -1) {
+			qbit_client_fail(&in->qc, ep, "%s", err);
+			in->failed = true;
+		}
+	} else if (qbit_parse_free_space(body, req->response.len, &in->qc.free_space,
+	    err, sizeof(err)) == -1) {
+		qbit_client_fail(&in->qc, ep, "%s", err);
+		in->failed = true;
+	}
+	if (--in->pending > 0 || in->failed || *in->sw->stop)
+		return;
+	if (in->qc.api_version == NULL || in->qc.api_version[0] == '\0') {
+		qbit_client_fail(&in->qc, "app/webapiVersion", "empty answer");
+		in->failed = true;
+		return;
+	}
+	step_lists(in);
+}
+
+static void
+step_info(struct inst *in)
+{
+	static const char *const endpoints[] = { "app/version", "app/webapiVersion",
+	    "torrents/categories" };
+	bool want_space = !in->sw->read_only_discovery &&
+	    config_instance_free_space(in->sw->cfg, in->qc.ic) >= 0;
+
+	in->pending = 3 + (want_space ? 1 : 0);
+	for (int i = 0; i < 3; i++)
+		qbit_call(&in->qc, in->sw->http, "GET", endpoints[i], NULL, NULL,
+		    info_done, in);
+	/* Free space is only in sync/maindata, which costs a full list: only when asked. */
+	if (want_space)
+		qbit_call(&in->qc, in->sw->http, "GET", "sync/maindata", xstrdup("rid=0"),
+		    NULL, info_done, in);
+}
+
+static void
+login_done(struct http_request *req)
+{
+	struct inst *in = req->arg;
+
+	if (qbit_login_result(&in->qc, req) == -1) {
+		in->failed = true;
+		return;
+	}
+	step_info(in);
+}
+
+static void
+list_done(struct http_request *req)
+{
+	struct inst *in = req->arg;
+	struct qbit_torrent_list tmp;
+	size_t skipped = 0;
+	char err[256];
+
+	memset(&tmp, 0, sizeof(tmp));
+	if (in->failed || qbit_check(&in->qc, req) == -1) {
+		in->failed = true;
+	} else if (qbit_parse_torrents(req->response.data ? req->response.data : "",
+	    req->response.len, &tmp, &skipped, err, sizeof(err)) == -1) {
+		qbit_client_fail(&in->qc, "torrents/info", "%s", err);
+		in->failed = true;
+	} else {
+		if (skipped > 0)
+			log_warn("%s: torrents/info: %zu entries without a valid hash ignored",
+			    in->qc.ic->name, skipped);
+		qbit_torrent_list_move(&in->qc.torrents, &tmp);
+	}
+	qbit_torrent_list_free(&tmp);
+	if (--in->pending == 0 && !in->failed)
+		in->qc.reachable = true;
+}
+
+size_t
+sweep_managed_categories(const struct config *cfg, const char **out, size_t max)
+{
+	size_t n = 0;
+	const char *cand[3];
+
+	for (size_t i = 0; i <= cfg->n_arrs; i++) {
+		size_t nc = 0;
+		if (i < cfg->n_arrs) {
+			if (cfg->arrs[i].managed)
+				cand[nc++] = cfg->arrs[i].category;
+		} else {
+			cand[nc++] = cfg->settings.failed_category;
+			cand[nc++] = cfg->settings.recheck_category;
+		}
+		for (size_t c = 0; c < nc; c++) {
+			bool dup = false;
+			for (size_t k = 0; k < n; k++)
+				dup = dup || strcmp(out[k], cand[c]) == 0;
+			if (!dup && n < max)
+				out[n++] = cand[c];
+		}
+	}
+	return n;
+}
+
+static void
+step_lists(struct inst *in)
+{
+	const char *cats[256];
+	size_t n = sweep_managed_categories(in->sw->cfg, cats, 256);
+
+	in->pending = (int)n;
+	for (size_t i = 0; i < n; i++) {
+		struct buf q;
+		buf_init(&q);
+		buf_puts(&q, "category=");
+		buf_urlencode(&q, cats[i]);
+		qbit_call(&in->qc, in->sw->http, "GET", "torrents/info", q.data, NULL,
+		    list_done, in);
+	}
+}
+
+void
+sweep_discover(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		if (in->qc.ic->username != NULL)
+			qbit_login(&in->qc, sw->http, login_done, in);
+		else
+			step_info(in);
+	}
+	http_run(sw->http);
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		if (!in->qc.reachable) {
+			in->failed = true;
+			sw->partial = true;
+			if (in->qc.error == NULL)
+				qbit_client_fail(&in->qc, "discovery", "interrupted");
+		} else {
+			log_debug("%s: qBittorrent %s (API %s): %zu managed torrents",
+			    in->qc.ic->name, in->qc.version, in->qc.api_version,
+			    in->qc.torrents.n);
+		}
+	}
+}
+
+/* ---- setup and teardown ---------------------------------------------- */
+
+int
+sweep_init(struct sweep *sw, const struct config *cfg, const struct sweep_options *opt,
+    volatile sig_atomic_t *stop)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->cfg = cfg;
+	sw->opt = opt;
+	sw->stop = stop;
+	sw->now = now_seconds();
+	sw->started = time(NULL);
+	sw->t0 = monotonic_ms();
+	sw->http = http_new(stop);
+	if (sw->http == NULL)
+		return -1;
+	sw->insts = xcalloc(cfg->n_instances, sizeof(*sw->insts));
+	for (size_t i = 0; i < cfg->n_instances; i++) {
+		if (cfg->instances[i].disabled)
+			continue;
+		struct inst *in = &sw->insts[sw->n_insts++];
+		in->sw = sw;
+		qbit_client_init(&in->qc, &cfg->instances[i],
+		    (long)cfg->settings.http_timeout);
+	}
+	sw->arrs = xcalloc(cfg->n_arrs, sizeof(*sw->arrs));
+	for (size_t i = 0; i < cfg->n_arrs; i++)
+		arr_client_init(&sw->arrs[i], &cfg->arrs[i], (long)cfg->settings.http_timeout);
+	return 0;
+}
+
+void
+sweep_fini(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->n_items; i++) {
+		qbit_file_list_free(&sw->items[i].files);
+		qbit_tracker_list_free(&sw->items[i].trackers);
+		policy_decision_free(&sw->items[i].d);
+	}
+	free(sw->items);
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		qbit_client_free(&sw->insts[i].qc);
+		qbit_torrent_list_free(&sw->insts[i].all);
+	}
+	free(sw->insts);
+	for (size_t i = 0; sw->arrs != NULL && i < sw->cfg->n_arrs; i++)
+		arr_client_free(&sw->arrs[i]);
+	free(sw->arrs);
+	outcomes_free(&sw->outcomes);
+	state_rows_free(&sw->rows);
+	state_close(sw->st);
+	http_free(sw->http);
+	memset(sw, 0, sizeof(*sw));
+}
+
+struct arr_client *
+sweep_arr_client(struct sweep *sw, const struct arr_config *ac)
+{
+	if (ac == NULL)
+		return NULL;
+	return &sw->arrs[ac - sw->cfg->arrs];
+}
+
+/* ---- reconcile and decide -------------------------------------------- */
+
+void
+sweep_reconcile(struct sweep *sw)
+{
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < sw->n_insts; i++)
+		if (!sw->insts[i].failed)
+			total += sw->insts[i].qc.torrents.n;
+	sw->items = xcalloc(total, sizeof(*sw->items));
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		if (in->failed)
+			continue;
+		for (size_t j = 0; j < in->qc.torrents.n; j++) {
+			struct item *it = &sw->items[k++];
+			const struct qbit_torrent *t = &in->qc.torrents.items[j];
+			it->in = in;
+			it->index = j;
+			it->row = state_rows_find(&sw->rows, in->qc.ic->name, t->hash);
+			it->arr = policy_arr_for(sw->cfg, t->category, it->row);
+		}
+	}
+	sw->n_items = k;
+}
+
+/* What is known about an item in its Arr's queue (see policy.h). */
+static enum queue_fact
+queue_fact_for(struct sweep *sw, struct item *it, const struct arr_config **arr,
+    const struct queue_record **rec)
+{
+	const char *hash = item_torrent(it)->hash;
+	bool unknown = false, failed = false;
+
+	*rec = NULL;
+	if (it->arr != NULL) {
+		struct arr_client *c = sweep_arr_client(sw, it->arr);
+		if (it->arr->uri == NULL)
+			return QUEUE_NO_ARR;
+		if (!c->queue_fetched)
+			return c->queue_failed ? QUEUE_UNREACHABLE : QUEUE_UNKNOWN;
+		*rec = arr_find_record(c, hash);
+		return *rec ? QUEUE_PRESENT : QUEUE_ABSENT;
+	}
+	/* No Arr known (e.g. moved to failed before we ever saw it): ask them all. */
+	for (size_t i = 0; i < sw->cfg->n_arrs; i++) {
+		struct arr_client *c = &sw->arrs[i];
+		if (!c->ac->managed || c->ac->uri == NULL)
+			continue;
+		if (c->queue_failed)
+			failed = true;
+		else if (!c->queue_fetched)
+			unknown = true;
+		else if ((*rec = arr_find_record(c, hash)) != NULL) {
+			*arr = c->ac;
+			return QUEUE_PRESENT;
+		}
+	}
+	return unknown ? QUEUE_UNKNOWN : failed ? QUEUE_UNREACHABLE : QUEUE_ABSENT;
+}
+
+void
+sweep_decide_item(struct sweep *sw, struct item *it)
+{
+	struct policy_input in;
+	bool tracing = it->d.tracing;
+
+	policy_decision_free(&it->d);
+	it->d.tracing = tracing;
+	memset(&in, 0, sizeof(in));
+	in.cfg = sw->cfg;
+	in.ic = it->in->qc.ic;
+	in.t = item_torrent(it);
+	in.row = it->row;
+	in.arr = it->arr;
+	in.now = sw->now;
+	in.facts.files = it->files_fetched ? &it->files : NULL;
+	in.facts.trackers = it->trackers_fetched ? &it->trackers : NULL;
+	in.facts.queue = queue_fact_for(sw, it, &in.arr, &in.facts.record);
+	policy_decide(&in, &it->d);
+}
+
+static void
+files_done(struct http_request *req)
+{
+	struct item *it = req->arg;
+	char err[256];
+
+	if (qbit_check(&it->in->qc, req) == 0 &&
+	    qbit_parse_files(req->response.data ? req->response.data : "", req->response.len,
+	    &it->files, err, sizeof(err)) == 0)
+		it->files_fetched = true;
+	else if (req->status >= 200 && req->status < 300)
+		log_warn("%s: %s: torrents/files: %s", it->in->qc.ic->name,
+		    item_torrent(it)->hash, err);
+}
+
+static void
+trackers_done(struct http_request *req)
+{
+	struct item *it = req->arg;
+	char err[256];
+
+	if (qbit_check(&it->in->qc, req) == 0 &&
+	    qbit_parse_trackers(req->response.data ? req->response.data : "",
+	    req->response.len, &it->trackers, err, sizeof(err)) == 0)
+		it->trackers_fetched = true;
+	else if (req->status >= 200 && req->status < 300)
+		log_warn("%s: %s: torrents/trackers: %s", it->in->qc.ic->name,
+		    item_torrent(it)->hash, err);
+}
+
+static void
+queue_done(struct arr_client *c)
+{
+	if (c->queue_failed)
+		log_warn("%s: queue unavailable: removals that need a blocklist wait "
+		    "for the next run", c->ac->name);
+}
+
+/* Fetch what the last decisions asked for; returns how many fetches started. */
+static size_t
+fetch_needs(struct sweep *sw)
+{
+	size_t started = 0;
+
+	for (size_t i = 0; i < sw->n_items; i++) {
+		struct item *it = &sw->items[i];
+		const char *hash = item_torrent(it)->hash;
+
+		if ((it->d.needs & POLICY_NEED_FILES) && !it->files_requested) {
+			it->files_requested = true;
+			started++;
+			qbit_call(&it->in->qc, sw->http, "GET", "torrents/files",
+			    xasprintf("hash=%s", hash), NULL, files_done, it);
+		}
+		if ((it->d.needs & POLICY_NEED_TRACKERS) && !it->trackers_requested) {
+			it->trackers_requested = true;
+			started++;
+			qbit_call(&it->in->qc, sw->http, "GET", "torrents/trackers",
+			    xasprintf("hash=%s", hash), NULL, trackers_done, it);
+		}
+		if (it->d.needs & POLICY_NEED_QUEUE) {
+			for (size_t a = 0; a < sw->cfg->n_arrs; a++) {
+				struct arr_client *c = &sw->arrs[a];
+				if (it->arr != NULL && c->ac != it->arr)
+					continue;
+				if (c->ac->uri == NULL || !c->ac->managed || c->queue_wanted)
+					continue;
+				c->queue_wanted = true;
+				started++;
+				arr_fetch_queue(c, sw->http, queue_done);
+			}
+		}
+	}
+	return started;
+}
+
+void
+sweep_decide(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->n_items; i++)
+		sweep_decide_item(sw, &sw->items[i]);
+	/* Facts fetched on demand may lead to further needs: a few rounds at most. */
+	for (int round = 0; round < 3 && !*sw->stop; round++) {
+		if (fetch_needs(sw) == 0)
+			break;
+		http_run(sw->http);
+		for (size_t i = 0; i < sw->n_items; i++)
+			if (sw->items[i].d.needs != 0)
+				sweep_decide_item(sw, &sw->items[i]);
+	}
+}

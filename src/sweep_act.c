@@ -1,0 +1,932 @@
+/* sweep_act: turn decisions into outcomes, perform them in phases, record (see sweep.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arr.h"
+#include "log.h"
+#include "policy.h"
+#include "qbit.h"
+#include "state.h"
+#include "sweep_p.h"
+#include "util.h"
+
+static const struct qbit_torrent *
+torrent_of(const struct item *it)
+{
+	return &it->in->qc.torrents.items[it->index];
+}
+
+/* ---- outcomes -------------------------------------------------------- */
+
+void
+outcomes_free(struct outcomes *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i]->reason);
+		free(o->v[i]->detail);
+		free(o->v[i]->error);
+		free(o->v[i]->category);
+		free(o->v[i]);
+	}
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+static struct outcome *
+outcome_new(struct sweep *sw, struct inst *in, struct item *it, enum action_kind kind,
+    const char *rule, const char *reason)
+{
+	struct outcome *o = xcalloc(1, sizeof(*o));
+
+	o->in = in;
+	o->item = it;
+	o->kind = kind;
+	o->rule = rule;
+	o->reason = xstrdup(reason ? reason : "");
+	o->result = NULL;
+	sw->outcomes.v = xreallocarray(sw->outcomes.v, sw->outcomes.n + 1, sizeof(o));
+	sw->outcomes.v[sw->outcomes.n++] = o;
+	return o;
+}
+
+static void
+outcome_set(struct outcome *o, const char *result, const char *error)
+{
+	o->result = result;
+	free(o->error);
+	o->error = error ? xstrdup(error) : NULL;
+}
+
+/* Whether the outcome should still be performed (not settled, its prerequisite done). */
+static bool
+outcome_ready(struct outcome *o)
+{
+	if (o->result != NULL)
+		return false;
+	if (o->after != NULL && (o->after->result == NULL ||
+	    strcmp(o->after->result, "done") != 0)) {
+		char why[300];
+		snprintf(why, sizeof(why), "not attempted: %s %s", policy_action_name(o->after->kind),
+		    o->after->result ? o->after->result : "not done");
+		outcome_set(o, "skipped", why);
+		return false;
+	}
+	return true;
+}
+
+/* ---- turning decisions into outcomes ---------------------------------- */
+
+static size_t
+count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
+{
+	const char *rules[16];
+	size_t counts[16], nr = 0, total = 0;
+
+	for (size_t i = 0; i < sw->n_items; i++) {
+		struct item *it = &sw->items[i];
+		if (it->in != in)
+			continue;
+		for (size_t a = 0; a < it->d.n_actions; a++) {
+			if (it->d.actions[a].kind != ACT_DELETE)
+				continue;
+			total++;
+			size_t r;
+			for (r = 0; r < nr; r++)
+				if (strcmp(rules[r], it->d.actions[a].rule) == 0)
+					break;
+			if (r == nr && nr < 16) {
+				rules[nr] = it->d.actions[a].rule;
+				counts[nr++] = 0;
+			}
+			if (r < nr)
+				counts[r]++;
+		}
+	}
+	/* Top reasons, most frequent first. */
+	top[0] = '\0';
+	for (size_t shown = 0; shown < 3 && shown < nr; shown++) {
+		size_t best = 0;
+		for (size_t r = 1; r < nr; r++)
+			if (counts[r] > counts[best])
+				best = r;
+		size_t len = strlen(top);
+		snprintf(top + len, n - len, "%s%s %zu", shown ? ", " : "", rules[best], counts[best]);
+		counts[best] = 0;
+	}
+	return total;
+}
+
+static void
+plan_outcomes(struct sweep *sw)
+{
+	/* Categories missing on a reachable instance. */
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		const char *cats[256];
+		size_t n;
+
+		if (in->failed)
+			continue;
+		n = sweep_managed_categories(sw->cfg, cats, 256);
+		for (size_t c = 0; c < n; c++) {
+			bool found = false;
+			for (size_t k = 0; k < in->qc.categories.n; k++)
+				found = found || strcmp(in->qc.categories.items[k], cats[c]) == 0;
+			if (found)
+				continue;
+			struct outcome *o = outcome_new(sw, in, NULL, ACT_CREATE_CATEGORY,
+			    "categories", "managed category missing on this instance");
+			o->category = xstrdup(cats[c]);
+			o->detail = xstrdup(cats[c]);
+		}
+		/* The mass-deletion fuse. */
+		char top[256];
+		size_t deletes = count_deletes(sw, in, top, sizeof(top));
+		int limit = config_instance_max_deletions(sw->cfg, in->qc.ic);
+		if ((int64_t)deletes > (int64_t)limit) {
+			in->fuse_blown = true;
+			sw->partial = true;
+			log_error("%s: %zu deletions decided > MaxDeletionsPerRun %d: none "
+			    "performed on this instance (%s); they stay due for the next run",
+			    in->qc.ic->name, deletes, limit, top);
+		}
+	}
+
+	for (size_t i = 0; i < sw->n_items; i++) {
+		struct item *it = &sw->items[i];
+		const struct qbit_torrent *t = torrent_of(it);
+		struct policy_decision *d = &it->d;
+
+		if (d->report)
+			log_warn("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash, t->name,
+			    d->waiting ? d->waiting : d->rule ? d->rule : "needs attention");
+		else if (d->waiting != NULL)
+			log_info("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash, t->name,
+			    d->waiting);
+		for (size_t a = 0; a < d->n_actions; a++) {
+			const struct policy_action *pa = &d->actions[a];
+			struct outcome *o, *bl = NULL;
+			const struct arr_config *arr;
+			const struct queue_record *rec = NULL;
+
+			if (pa->kind == ACT_DELETE && it->in->fuse_blown) {
+				o = outcome_new(sw, it->in, it, ACT_DELETE, pa->rule, pa->reason);
+				o->action = pa;
+				outcome_set(o, "held", "MaxDeletionsPerRun exceeded on this instance");
+				continue;
+			}
+			arr = it->arr;
+			if (pa->kind == ACT_DELETE || pa->kind == ACT_BLOCKLIST) {
+				/* The decision may have found the Arr through the queues. */
+				for (size_t k = 0; (pa->blocklist || pa->kind == ACT_BLOCKLIST) &&
+				    k < sw->cfg->n_arrs; k++) {
+					struct arr_client *c = &sw->arrs[k];
+					if ((arr == NULL || c->ac == arr) && c->queue_fetched &&
+					    (rec = arr_find_record(c, t->hash)) != NULL) {
+						arr = c->ac;
+						break;
+					}
+				}
+			}
+			if ((pa->kind == ACT_DELETE && pa->blocklist) || pa->kind == ACT_BLOCKLIST) {
+				if (rec == NULL)
+					continue;	/* cannot happen: policy saw it present */
+				bl = outcome_new(sw, it->in, it, ACT_BLOCKLIST, pa->rule, pa->reason);
+				bl->arr = arr;
+				bl->record = rec;
+				bl->search = pa->search;
+				bl->action = pa;
+			}
+			if (pa->kind == ACT_BLOCKLIST) {
+				o = bl;
+			} else {
+				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
+				o->action = pa;
+				o->after = bl;
+				o->delete_files = pa->delete_files;
+				o->arr = arr;
+				if (pa->category != NULL) {
+					o->category = xstrdup(pa->category);
+					o->detail = xasprintf("category %s", pa->category);
+				}
+				if (pa->kind == ACT_IMPORT)
+					o->detail = xasprintf("path %s", pa->path);
+			}
+			if (pa->search && rec != NULL && rec->n_media_ids > 0) {
+				struct outcome *s = outcome_new(sw, it->in, it, ACT_SEARCH, pa->rule,
+				    "ReSearch after the blocklist");
+				s->arr = arr;
+				s->record = rec;
+				s->after = o;
+			}
+		}
+	}
+}
+
+/* Free space per instance: pause what does not fit, resume what we paused. */
+static void
+plan_free_space(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		int64_t threshold = config_instance_free_space(sw->cfg, in->qc.ic);
+		struct qbit_torrent *ts;
+		const struct state_row **rows;
+		struct item **owners;
+		struct policy_space_action *acts;
+		size_t n = 0, na;
+
+		if (in->failed || threshold < 0 || in->qc.free_space < 0)
+			continue;
+		ts = xcalloc(sw->n_items + 1, sizeof(*ts));
+		rows = xcalloc(sw->n_items + 1, sizeof(*rows));
+		owners = xcalloc(sw->n_items + 1, sizeof(*owners));
+		for (size_t k = 0; k < sw->n_items; k++) {
+			struct item *it = &sw->items[k];
+			bool deleting = false;
+			if (it->in != in)
+				continue;
+			for (size_t a = 0; a < it->d.n_actions; a++)
+				deleting = deleting || it->d.actions[a].kind == ACT_DELETE;
+			if (deleting)
+				continue;
+			ts[n] = *torrent_of(it);	/* shallow: only read */
+			rows[n] = it->row;
+			owners[n++] = it;
+		}
+		na = policy_free_space(ts, rows, n, in->qc.free_space, threshold, &acts);
+		for (size_t a = 0; a < na; a++) {
+			struct item *it = owners[acts[a].index];
+			outcome_new(sw, in, it, acts[a].kind, "free-space", acts[a].reason);
+		}
+		policy_space_actions_free(acts, na);
+		free(ts);
+		free(rows);
+		free(owners);
+	}
+}
+
+/* ---- performing ------------------------------------------------------- */
+
+struct batch {
+	struct sweep	*sw;
+	struct outcome	**v;
+	size_t		 n;
+};
+
+static void
+batch_add(struct batch *b, struct outcome *o)
+{
+	b->v = xreallocarray(b->v, b->n + 1, sizeof(*b->v));
+	b->v[b->n++] = o;
+}
+
+static void
+settle_batch(struct batch *b, bool ok, const char *error)
+{
+	for (size_t i = 0; i < b->n; i++)
+		outcome_set(b->v[i], ok ? "done" : "failed", ok ? NULL : error);
+	free(b->v);
+	free(b);
+}
+
+static void
+qbit_batch_done(struct http_request *req)
+{
+	struct batch *b = req->arg;
+	struct inst *in = b->v[0]->in;
+	char why[300];
+	bool ok = req->status >= 200 && req->status < 300;
+
+	/* Idempotent re-runs: an existing category is what we wanted. */
+	if (!ok && req->status == 409 && strcmp(req->endpoint, "torrents/createCategory") == 0)
+		ok = true;
+	if (!ok) {
+		qbit_check(&in->qc, req);
+		http_failure(req, why, sizeof(why));
+		b->sw->partial = true;
+	}
+	settle_batch(b, ok, ok ? NULL : why);
+}
+
+/* Join the hashes of a batch as qBittorrent takes them: a|b|c. */
+static char *
+batch_hashes(const struct batch *b)
+{
+	struct buf s;
+
+	buf_init(&s);
+	buf_puts(&s, "hashes=");
+	for (size_t i = 0; i < b->n; i++) {
+		if (i > 0)
+			buf_puts(&s, "%7C");
+		buf_puts(&s, torrent_of(b->v[i]->item)->hash);
+	}
+	return s.data;
+}
+
+static void
+send_batch(struct sweep *sw, struct inst *in, const char *endpoint, struct batch *b,
+    const char *extra)
+{
+	char *body;
+
+	if (b->n == 0) {
+		free(b->v);
+		free(b);
+		return;
+	}
+	if (sw->opt->dry_run) {
+		for (size_t i = 0; i < b->n; i++)
+			outcome_set(b->v[i], "planned", NULL);
+		free(b->v);
+		free(b);
+		return;
+	}
+	body = batch_hashes(b);
+	if (extra != NULL) {
+		char *full = xasprintf("%s&%s", body, extra);
+		free(body);
+		body = full;
+	}
+	qbit_call(&in->qc, sw->http, "POST", endpoint, NULL, body, qbit_batch_done, b);
+}
+
+static struct batch *
+batch_new(struct sweep *sw)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+
+	b->sw = sw;
+	return b;
+}
+
+/* Send every ready outcome of one kind on one instance as one request. */
+static void
+send_kind(struct sweep *sw, struct inst *in, enum action_kind kind, const char *endpoint)
+{
+	struct batch *b = batch_new(sw);
+
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		if (o->in == in && o->kind == kind && o->item != NULL && outcome_ready(o))
+			batch_add(b, o);
+	}
+	send_batch(sw, in, endpoint, b, NULL);
+}
+
+static void
+all_list_done(struct http_request *req)
+{
+	struct inst *in = req->arg;
+	char err[256];
+
+	if (qbit_check(&in->qc, req) == 0) {
+		if (qbit_parse_torrents(req->response.data ? req->response.data : "",
+		    req->response.len, &in->all, NULL, err, sizeof(err)) == 0)
+			in->all_fetched = true;
+		else
+			qbit_client_fail(&in->qc, "torrents/info", "%s", err);
+	}
+}
+
+/*
+ * The shared-data guard: a delete keeps the files when another torrent on
+ * the same instance (any category) uses the same content or contains it.
+ */
+static void
+guard_shared_data(struct sweep *sw)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		if (o->kind == ACT_DELETE && o->result == NULL && o->delete_files &&
+		    !o->in->all_requested) {
+			o->in->all_requested = true;
+			qbit_call(&o->in->qc, sw->http, "GET", "torrents/info", NULL, NULL,
+			    all_list_done, o->in);
+			any = true;
+		}
+	}
+	if (any)
+		http_run(sw->http);
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		const struct qbit_torrent *t;
+
+		if (o->kind != ACT_DELETE || o->result != NULL || !o->delete_files)
+			continue;
+		t = torrent_of(o->item);
+		if (!o->in->all_fetched) {
+			outcome_set(o, "skipped", "could not list every torrent on the instance "
+			    "to check for shared data; kept for the next run");
+			sw->partial = true;
+			continue;
+		}
+		for (size_t k = 0; k < o->in->all.n; k++) {
+			const struct qbit_torrent *other = &o->in->all.items[k];
+			if (strcmp(other->hash, t->hash) == 0)
+				continue;
+			if (policy_paths_overlap(t->content_path, other->content_path)) {
+				o->delete_files = false;
+				free(o->detail);
+				o->detail = xasprintf("files kept: shared with %.8s %s",
+				    other->hash, other->name);
+				break;
+			}
+		}
+		if (o->delete_files && o->detail == NULL)
+			o->detail = xstrdup("files deleted");
+	}
+}
+
+/* Arr-side blocklists, batched per Arr and per skipRedownload flag. */
+static void
+arr_batch_done(struct http_request *req)
+{
+	struct batch *b = req->arg;
+	struct arr_client *c = sweep_arr_client(b->sw, b->v[0]->arr);
+	char why[300];
+	bool ok = arr_check(c, req) == 0;
+
+	if (!ok) {
+		http_failure(req, why, sizeof(why));
+		b->sw->partial = true;
+	}
+	settle_batch(b, ok, ok ? NULL : why);
+}
+
+static void
+send_blocklists(struct sweep *sw)
+{
+	for (size_t a = 0; a < sw->cfg->n_arrs; a++) {
+		for (int skip = 0; skip < 2; skip++) {
+			struct batch *b = batch_new(sw);
+			int64_t *ids = NULL;
+			size_t n = 0;
+
+			for (size_t i = 0; i < sw->outcomes.n; i++) {
+				struct outcome *o = sw->outcomes.v[i];
+				if (o->kind != ACT_BLOCKLIST || o->arr != &sw->cfg->arrs[a] ||
+				    (int)o->search != skip || !outcome_ready(o))
+					continue;
+				batch_add(b, o);
+				for (size_t k = 0; k < o->record->n_ids; k++) {
+					ids = xreallocarray(ids, n + 1, sizeof(*ids));
+					ids[n++] = o->record->ids[k];
+				}
+			}
+			if (b->n == 0 || sw->opt->dry_run || n == 0) {
+				for (size_t i = 0; i < b->n; i++)
+					outcome_set(b->v[i], "planned", NULL);
+				free(b->v);
+				free(b);
+				free(ids);
+				continue;
+			}
+			const char *flags = skip ? "removeFromClient=false&blocklist=true&skipRedownload=true" :
+			    "removeFromClient=false&blocklist=true&skipRedownload=false";
+			if (n == 1)
+				arr_call(&sw->arrs[a], sw->http, "DELETE", "queue/{id}",
+				    xasprintf("queue/%lld?%s", (long long)ids[0], flags), NULL,
+				    arr_batch_done, b);
+			else
+				arr_call(&sw->arrs[a], sw->http, "DELETE", "queue/bulk",
+				    xasprintf("queue/bulk?%s", flags), arr_bulk_body(ids, n),
+				    arr_batch_done, b);
+			free(ids);
+		}
+	}
+}
+
+static void
+send_searches(struct sweep *sw)
+{
+	for (size_t a = 0; a < sw->cfg->n_arrs; a++) {
+		struct batch *b = batch_new(sw);
+		int64_t *ids = NULL;
+		size_t n = 0;
+
+		for (size_t i = 0; i < sw->outcomes.n; i++) {
+			struct outcome *o = sw->outcomes.v[i];
+			if (o->kind != ACT_SEARCH || o->arr != &sw->cfg->arrs[a] || !outcome_ready(o))
+				continue;
+			batch_add(b, o);
+			for (size_t k = 0; k < o->record->n_media_ids; k++) {
+				ids = xreallocarray(ids, n + 1, sizeof(*ids));
+				ids[n++] = o->record->media_ids[k];
+			}
+		}
+		if (b->n == 0 || sw->opt->dry_run) {
+			for (size_t i = 0; i < b->n; i++)
+				outcome_set(b->v[i], "planned", NULL);
+			free(b->v);
+			free(b);
+		} else {
+			arr_call(&sw->arrs[a], sw->http, "POST", "command", xstrdup("command"),
+			    arr_search_body(sw->cfg->arrs[a].kind, ids, n), arr_batch_done, b);
+		}
+		free(ids);
+	}
+}
+
+static void
+import_done(struct http_request *req)
+{
+	struct outcome *o = req->arg;
+	struct arr_client *c = sweep_arr_client(o->in->sw, o->arr);
+	char why[300], err[256];
+
+	if (arr_check(c, req) == -1) {
+		outcome_set(o, "failed", http_failure(req, why, sizeof(why)));
+		o->in->sw->partial = true;
+		return;
+	}
+	if (arr_parse_command(req->response.data ? req->response.data : "", req->response.len,
+	    &o->command_id, o->command_status, sizeof(o->command_status), err, sizeof(err)) == -1) {
+		/* The Arr accepted it (2xx); only the answer is odd. */
+		log_warn("%s: command: %s", o->arr->name, err);
+		snprintf(o->command_status, sizeof(o->command_status), "queued");
+	}
+	outcome_set(o, "done", NULL);
+}
+
+static void
+verify_done(struct http_request *req)
+{
+	struct outcome *o = req->arg;
+	struct arr_client *c = sweep_arr_client(o->in->sw, o->arr);
+	char why[300], err[256];
+	int64_t id;
+
+	if (arr_check(c, req) == -1) {
+		outcome_set(o, "failed", http_failure(req, why, sizeof(why)));
+		o->in->sw->partial = true;
+		return;
+	}
+	if (arr_parse_command(req->response.data ? req->response.data : "", req->response.len,
+	    &id, o->command_status, sizeof(o->command_status), err, sizeof(err)) == -1) {
+		outcome_set(o, "failed", err);
+		return;
+	}
+	free(o->detail);
+	o->detail = xasprintf("command %lld %s", (long long)id, o->command_status);
+	outcome_set(o, "done", NULL);
+}
+
+static void
+send_imports(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		const struct qbit_torrent *t;
+
+		if ((o->kind != ACT_IMPORT && o->kind != ACT_VERIFY_IMPORT) || !outcome_ready(o))
+			continue;
+		if (sw->opt->dry_run) {
+			outcome_set(o, "planned", NULL);
+			continue;
+		}
+		t = torrent_of(o->item);
+		if (o->kind == ACT_IMPORT)
+			arr_call(sweep_arr_client(sw, o->arr), sw->http, "POST", "command",
+			    xstrdup("command"), arr_scan_body(o->arr->kind, o->action->path, t->hash,
+			    o->arr->import_mode), import_done, o);
+		else
+			arr_call(sweep_arr_client(sw, o->arr), sw->http, "GET", "command/{id}",
+			    xasprintf("command/%lld", (long long)o->item->row->import_command_id),
+			    NULL, verify_done, o);
+	}
+}
+
+static void
+send_instance_actions(struct sweep *sw, struct inst *in)
+{
+	/* Deletes: with files and without (the guard), each one request. */
+	for (int files = 0; files < 2; files++) {
+		struct batch *b = batch_new(sw);
+		for (size_t i = 0; i < sw->outcomes.n; i++) {
+			struct outcome *o = sw->outcomes.v[i];
+			if (o->in == in && o->kind == ACT_DELETE && (int)o->delete_files == files &&
+			    outcome_ready(o))
+				batch_add(b, o);
+		}
+		send_batch(sw, in, "torrents/delete", b,
+		    files ? "deleteFiles=true" : "deleteFiles=false");
+	}
+	send_kind(sw, in, ACT_RECHECK, "torrents/recheck");
+	send_kind(sw, in, ACT_PAUSE, qbit_pause_endpoint(&in->qc));
+	send_kind(sw, in, ACT_RESUME, qbit_resume_endpoint(&in->qc));
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		struct batch *b;
+		struct buf extra;
+
+		if (o->in != in || !outcome_ready(o))
+			continue;
+		if (o->kind == ACT_CREATE_CATEGORY) {
+			if (sw->opt->dry_run) {
+				outcome_set(o, "planned", NULL);
+				continue;
+			}
+			b = batch_new(sw);
+			batch_add(b, o);
+			buf_init(&extra);
+			buf_puts(&extra, "category=");
+			buf_urlencode(&extra, o->category);
+			buf_puts(&extra, "&savePath=");
+			qbit_call(&in->qc, sw->http, "POST", "torrents/createCategory", NULL,
+			    extra.data, qbit_batch_done, b);
+		} else if (o->kind == ACT_SET_FILE_PRIORITY) {
+			b = batch_new(sw);
+			batch_add(b, o);
+			if (sw->opt->dry_run) {
+				send_batch(sw, in, "", b, NULL);
+				continue;
+			}
+			buf_init(&extra);
+			buf_printf(&extra, "hash=%s&id=", torrent_of(o->item)->hash);
+			for (size_t k = 0; k < o->action->n_file_ids; k++)
+				buf_printf(&extra, "%s%d", k ? "%7C" : "", o->action->file_ids[k]);
+			buf_puts(&extra, "&priority=0");
+			qbit_call(&in->qc, sw->http, "POST", "torrents/filePrio", NULL,
+			    extra.data, qbit_batch_done, b);
+		} else if (o->kind == ACT_SET_LIMITS) {
+			/* Rare (only on change): one request per torrent and direction. */
+			const struct policy_action *pa = o->action;
+			for (int dir = 0; dir < 2; dir++) {
+				int64_t v = dir == 0 ? pa->dl_limit : pa->up_limit;
+				if (v < 0)
+					continue;
+				b = batch_new(sw);
+				batch_add(b, o);
+				char *lim = xasprintf("limit=%lld", (long long)v);
+				send_batch(sw, in, dir == 0 ? "torrents/setDownloadLimit" :
+				    "torrents/setUploadLimit", b, lim);
+				free(lim);
+			}
+		}
+	}
+}
+
+static void
+send_set_categories(struct sweep *sw, struct inst *in)
+{
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		struct batch *b;
+		struct buf extra;
+
+		if (o->in != in || o->kind != ACT_SET_CATEGORY || !outcome_ready(o))
+			continue;
+		/* Group every torrent going back to the same category. */
+		b = batch_new(sw);
+		for (size_t k = i; k < sw->outcomes.n; k++) {
+			struct outcome *p = sw->outcomes.v[k];
+			if (p->in == in && p->kind == ACT_SET_CATEGORY && p->result == NULL &&
+			    strcmp(p->category, o->category) == 0 && (k == i || outcome_ready(p)))
+				batch_add(b, p);
+		}
+		buf_init(&extra);
+		buf_puts(&extra, "category=");
+		buf_urlencode(&extra, o->category);
+		send_batch(sw, in, "torrents/setCategory", b, extra.data);
+		buf_free(&extra);
+	}
+}
+
+static void
+log_outcome(const struct outcome *o)
+{
+	char name[300], reason[600];
+	const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
+	void (*logf)(const char *, ...) = log_notice;
+
+	if (o->result != NULL && (strcmp(o->result, "failed") == 0 ||
+	    strcmp(o->result, "held") == 0))
+		logf = log_warn;
+	if (o->kind == ACT_VERIFY_IMPORT && o->result != NULL &&
+	    strcmp(o->result, "done") == 0 && strcmp(o->command_status, "failed") != 0)
+		logf = log_info;
+	log_sanitize(t ? t->name : "", name, sizeof(name));
+	log_sanitize(o->reason, reason, sizeof(reason));
+	if (t != NULL)
+		logf("%s: %.8s %s: %s%s%s (%s: %s)%s%s: %s%s%s", o->in->qc.ic->name, t->hash, name,
+		    policy_action_name(o->kind), o->arr ? " in " : "", o->arr ? o->arr->name : "",
+		    o->rule, reason, o->detail ? "; " : "", o->detail ? o->detail : "",
+		    o->result ? o->result : "?", o->error ? ": " : "", o->error ? o->error : "");
+	else
+		logf("%s: %s %s: %s%s%s", o->in->qc.ic->name, policy_action_name(o->kind),
+		    o->detail ? o->detail : "", o->result ? o->result : "?",
+		    o->error ? ": " : "", o->error ? o->error : "");
+}
+
+/* Write the results of actions back into the rows they concern. */
+static void
+apply_results(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		struct item *it = o->item;
+		bool done = o->result != NULL && strcmp(o->result, "done") == 0;
+		struct state_row *r;
+		const struct state_row *old;
+
+		if (it == NULL)
+			continue;
+		r = &it->d.row;
+		old = it->row;
+		switch (o->kind) {
+		case ACT_DELETE:
+			if (done)
+				r->gone_at = sw->now;
+			break;
+		case ACT_RECHECK:
+			if (!done)
+				r->recheck_sent_at = old ? old->recheck_sent_at : 0;
+			break;
+		case ACT_SET_FILE_PRIORITY:
+			if (!done)
+				r->files_checked_at = old ? old->files_checked_at : 0;
+			break;
+		case ACT_BLOCKLIST:
+			if (!done)
+				r->research_stalled_at = old ? old->research_stalled_at : 0;
+			break;
+		case ACT_IMPORT:
+			free(r->import_result);
+			if (done) {
+				r->import_sent_at = sw->now;
+				r->import_command_id = o->command_id;
+				r->import_result = xstrdup(o->command_status);
+				r->import_attempts = 0;
+				r->import_next_try = 0;
+			} else {
+				int64_t backoff = 60;
+				r->import_attempts++;
+				for (int k = 1; k < r->import_attempts && backoff < 6 * 3600; k++)
+					backoff *= 2;
+				if (backoff > 6 * 3600)
+					backoff = 6 * 3600;
+				r->import_next_try = sw->now + backoff;
+				r->import_result = xasprintf("failed: %s", o->error ? o->error : "?");
+			}
+			break;
+		case ACT_VERIFY_IMPORT:
+			if (done) {
+				free(r->import_result);
+				r->import_result = xstrdup(o->command_status);
+				if (strcmp(o->command_status, "failed") == 0 ||
+				    strcmp(o->command_status, "aborted") == 0) {
+					log_warn("%s: %.8s %s: %s import command %lld %s",
+					    o->in->qc.ic->name, r->hash, r->name, o->arr->name,
+					    (long long)r->import_command_id, o->command_status);
+					sw->partial = true;
+				}
+			}
+			break;
+		case ACT_PAUSE:
+			if (done)
+				r->space_paused_at = sw->now;
+			break;
+		case ACT_RESUME:
+			if (done)
+				r->space_paused_at = 0;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+sweep_act(struct sweep *sw)
+{
+	bool warned[64] = { false };
+
+	plan_outcomes(sw);
+	plan_free_space(sw);
+	/* Arrs without URI: their side is skipped, said once per run. */
+	for (size_t i = 0; i < sw->n_items; i++) {
+		const struct arr_config *a = sw->items[i].arr;
+		size_t k = a ? (size_t)(a - sw->cfg->arrs) : 0;
+		if (a != NULL && a->uri == NULL && k < 64 && !warned[k] &&
+		    torrent_is_complete(torrent_of(&sw->items[i]))) {
+			warned[k] = true;
+			log_warn("%s: no URI configured: imports, blocklists and searches "
+			    "for its torrents are skipped", a->name);
+		}
+	}
+	guard_shared_data(sw);
+	if (!*sw->stop) {
+		send_blocklists(sw);
+		http_run(sw->http);
+	}
+	if (!*sw->stop) {
+		for (size_t i = 0; i < sw->n_insts; i++)
+			if (!sw->insts[i].failed)
+				send_instance_actions(sw, &sw->insts[i]);
+		send_imports(sw);
+		http_run(sw->http);
+	}
+	if (!*sw->stop) {
+		for (size_t i = 0; i < sw->n_insts; i++)
+			if (!sw->insts[i].failed)
+				send_set_categories(sw, &sw->insts[i]);
+		send_searches(sw);
+		http_run(sw->http);
+	}
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		if (o->result == NULL)
+			outcome_set(o, "skipped", *sw->stop ? "interrupted" : "not attempted");
+		if (strcmp(o->result, "failed") == 0)
+			sw->partial = true;
+		log_outcome(o);
+	}
+	apply_results(sw);
+}
+
+/* ---- record ----------------------------------------------------------- */
+
+int
+sweep_record(struct sweep *sw)
+{
+	bool *seen = xcalloc(sw->rows.n + 1, sizeof(bool));
+	int rc = -1;
+
+	if (state_begin(sw->st) == -1)
+		goto out;
+	for (size_t i = 0; i < sw->n_items; i++) {
+		struct item *it = &sw->items[i];
+		if (it->row != NULL)
+			seen[it->row - sw->rows.items] = true;
+		if (it->row != NULL && state_row_same(it->row, &it->d.row)) {
+			if (state_touch(sw->st, it->d.row.instance, it->d.row.hash, sw->now) == -1)
+				goto fail;
+		} else if (state_save_row(sw->st, &it->d.row) == -1) {
+			goto fail;
+		}
+	}
+	/* Rows of reachable instances that were not listed: gone (kept, marked). */
+	for (size_t i = 0; i < sw->rows.n; i++) {
+		struct state_row *r = &sw->rows.items[i];
+		bool reachable = false;
+		if (seen[i] || r->gone_at != 0)
+			continue;
+		for (size_t k = 0; k < sw->n_insts; k++)
+			if (!sw->insts[k].failed && strcmp(sw->insts[k].qc.ic->name, r->instance) == 0)
+				reachable = true;
+		if (!reachable)
+			continue;
+		r->gone_at = sw->now;
+		if (state_save_row(sw->st, r) == -1)
+			goto fail;
+	}
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		struct state_instance si;
+		memset(&si, 0, sizeof(si));
+		si.name = (char *)(uintptr_t)in->qc.ic->name;
+		si.url = in->qc.ic->base_url;
+		si.version = in->failed ? NULL : in->qc.version;
+		si.api_version = in->failed ? NULL : in->qc.api_version;
+		si.last_sweep = sw->now;
+		si.last_success = in->failed ? 0 : sw->now;
+		si.last_error = in->qc.error;
+		si.free_space = in->qc.free_space;
+		if (state_save_instance(sw->st, &si) == -1)
+			goto fail;
+	}
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
+		struct state_action a;
+		char *reason = o->detail ? xasprintf("%s: %s; %s", o->rule, o->reason, o->detail) :
+		    xasprintf("%s: %s", o->rule, o->reason);
+		memset(&a, 0, sizeof(a));
+		a.time = sw->now;
+		a.instance = o->in->qc.ic->name;
+		a.hash = t ? t->hash : NULL;
+		a.name = t ? t->name : o->category;
+		a.action = policy_action_name(o->kind);
+		a.reason = reason;
+		a.result = o->result;
+		a.error = o->error;
+		int r = state_add_action(sw->st, &a);
+		free(reason);
+		if (r == -1)
+			goto fail;
+	}
+	if (state_commit(sw->st) == -1)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	state_rollback(sw->st);
+out:
+	free(seen);
+	return rc;
+}

@@ -1,0 +1,422 @@
+/* sweep_out: --json and human output, sweep_run and the read-only commands. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "state.h"
+#include "sweep_p.h"
+#include "util.h"
+
+const char *
+sweep_state_path(const struct config *cfg, const struct sweep_options *opt, char *buf, size_t n)
+{
+	char *copy, *dir;
+	const char *file = "qbitrr.db";
+
+	if (opt->state_path != NULL)
+		return opt->state_path;
+	if (cfg->settings.state_file != NULL) {
+		if (cfg->settings.state_file[0] == '/')
+			return cfg->settings.state_file;
+		file = cfg->settings.state_file;
+	}
+	/* Relative to the config file's folder, not the working directory. */
+	copy = xstrdup(cfg->path);
+	dir = dirname(copy);
+	snprintf(buf, n, "%s/%s", dir, file);
+	free(copy);
+	return buf;
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* Invalid UTF-8 in a torrent name must not drop the whole document. */
+static json_t *
+jtext(const char *s)
+{
+	json_t *v;
+
+	if (s == NULL)
+		return json_null();
+	v = json_string(s);
+	if (v == NULL) {
+		char *copy = xstrdup(s);
+		for (char *p = copy; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		v = json_string(copy);
+		free(copy);
+	}
+	return v ? v : json_null();
+}
+
+static void
+print_doc(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+
+	if (s != NULL) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+	json_decref(doc);
+}
+
+static json_t *
+instance_json(const struct inst *in)
+{
+	return json_pack("{s:s, s:s, s:b, s:o, s:o, s:I, s:o}",
+	    "name", in->qc.ic->name, "url", in->qc.ic->base_url,
+	    "reachable", !in->failed,
+	    "version", jstr(in->failed ? NULL : in->qc.version),
+	    "api_version", jstr(in->failed ? NULL : in->qc.api_version),
+	    "torrents", (json_int_t)(in->failed ? 0 : in->qc.torrents.n),
+	    "error", jstr(in->qc.error));
+}
+
+void
+sweep_print_json(struct sweep *sw)
+{
+	json_t *doc, *insts = json_array(), *torrents = json_array(), *actions = json_array();
+	char started[32];
+
+	for (size_t i = 0; i < sw->n_insts; i++)
+		json_array_append_new(insts, instance_json(&sw->insts[i]));
+	for (size_t i = 0; i < sw->n_items; i++) {
+		const struct item *it = &sw->items[i];
+		const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
+		json_array_append_new(torrents, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:o}",
+		    "hash", t->hash, "instance", it->in->qc.ic->name, "name", jtext(t->name),
+		    "category", jtext(t->category), "arr", jstr(it->arr ? it->arr->name : NULL),
+		    "state", jtext(t->state), "progress", t->progress,
+		    "waiting", jtext(it->d.waiting)));
+	}
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		const struct outcome *o = sw->outcomes.v[i];
+		const struct qbit_torrent *t = o->item ?
+		    &o->item->in->qc.torrents.items[o->item->index] : NULL;
+		json_array_append_new(actions, json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
+		    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : NULL),
+		    "name", jtext(t ? t->name : NULL), "action", policy_action_name(o->kind),
+		    "rule", o->rule, "reason", jtext(o->reason), "detail", jtext(o->detail),
+		    "result", o->result, "error", jtext(o->error),
+		    "arr", jstr(o->arr ? o->arr->name : NULL)));
+	}
+	time_iso8601(sw->started, started, sizeof(started));
+	doc = json_pack("{s:b, s:s, s:I, s:o, s:o, s:o}", "dry_run", sw->opt->dry_run,
+	    "started", started, "duration_ms", (json_int_t)(monotonic_ms() - sw->t0),
+	    "instances", insts, "torrents", torrents, "actions", actions);
+	print_doc(doc);
+}
+
+/* The lock, the state file and the rows: shared by sweep and the read-only commands. */
+static int
+open_state(struct sweep *sw, const char *path, bool readonly)
+{
+	if (state_open(path, readonly, &sw->st) == -1)
+		return -1;
+	if (state_load(sw->st, &sw->rows) == -1)
+		return -1;
+	return 0;
+}
+
+int
+sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile sig_atomic_t *stop)
+{
+	struct sweep sw;
+	char buf[4096];
+	const char *path = sweep_state_path(cfg, opt, buf, sizeof(buf));
+	int lockfd = -1, rc;
+
+	if (!opt->dry_run) {
+		lockfd = state_lock(path);
+		if (lockfd == -2)
+			return EXIT_LOCKED;
+		if (lockfd == -1)
+			return EXIT_STATE;
+	}
+	if (sweep_init(&sw, cfg, opt, stop) == -1) {
+		if (lockfd >= 0)
+			close(lockfd);
+		return EXIT_PARTIAL;
+	}
+	if (open_state(&sw, path, opt->dry_run) == -1) {
+		sweep_fini(&sw);
+		if (lockfd >= 0)
+			close(lockfd);
+		return EXIT_STATE;
+	}
+	sweep_discover(&sw);
+	sweep_reconcile(&sw);
+	sweep_decide(&sw);
+	sweep_act(&sw);
+	rc = sw.partial ? EXIT_PARTIAL : 0;
+	if (*stop) {
+		log_warn("interrupted: recording what was done");
+		rc = EXIT_PARTIAL;
+	}
+	if (!opt->dry_run && sweep_record(&sw) == -1)
+		rc = EXIT_STATE;
+	if (opt->json)
+		sweep_print_json(&sw);
+	log_info("swept %zu instance(s), %zu managed torrent(s), %zu action(s) in %lld ms",
+	    sw.n_insts, sw.n_items, sw.outcomes.n, (long long)(monotonic_ms() - sw.t0));
+	sweep_fini(&sw);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+static char *
+category_counts(const struct config *cfg, const struct inst *in)
+{
+	const char *cats[256];
+	size_t n = sweep_managed_categories(cfg, cats, 256);
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "");
+	for (size_t c = 0; c < n; c++) {
+		size_t count = 0;
+		for (size_t k = 0; k < in->qc.torrents.n; k++)
+			count += strcmp(in->qc.torrents.items[k].category, cats[c]) == 0;
+		if (count > 0)
+			buf_printf(&b, "%s%s:%zu", b.len ? " " : "", cats[c], count);
+	}
+	if (b.len == 0)
+		buf_puts(&b, "-");
+	return b.data;
+}
+
+int
+sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile sig_atomic_t *stop)
+{
+	struct sweep sw;
+	char buf[4096];
+	const char *path = sweep_state_path(cfg, opt, buf, sizeof(buf));
+	int rc = 0;
+
+	if (sweep_init(&sw, cfg, opt, stop) == -1)
+		return EXIT_PARTIAL;
+	sw.read_only_discovery = true;
+	if (open_state(&sw, path, true) == -1) {
+		sweep_fini(&sw);
+		return EXIT_STATE;
+	}
+	sweep_discover(&sw);
+	if (opt->json) {
+		json_t *insts = json_array(), *rows = json_array();
+		for (size_t i = 0; i < sw.n_insts; i++) {
+			json_t *o = instance_json(&sw.insts[i]);
+			char *counts = category_counts(cfg, &sw.insts[i]);
+			json_object_set_new(o, "managed", json_string(counts));
+			free(counts);
+			json_array_append_new(insts, o);
+		}
+		for (size_t i = 0; i < sw.rows.n; i++) {
+			const struct state_row *r = &sw.rows.items[i];
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:I, s:I, s:b}",
+			    "hash", r->hash, "instance", r->instance, "name", jtext(r->name),
+			    "category", jtext(r->category), "arr", jstr(r->arr), "state", jtext(r->state),
+			    "progress", r->progress, "first_seen", (json_int_t)r->first_seen,
+			    "last_seen", (json_int_t)r->last_seen, "gone", r->gone_at != 0));
+		}
+		print_doc(json_pack("{s:s, s:o, s:o}", "state_file", path, "instances", insts,
+		    "torrents", rows));
+	} else {
+		printf("%-16s %-32s %-9s %-9s %-8s %s\n", "INSTANCE", "URL", "REACHABLE",
+		    "VERSION", "API", "MANAGED");
+		for (size_t i = 0; i < sw.n_insts; i++) {
+			const struct inst *in = &sw.insts[i];
+			char *counts = category_counts(cfg, in);
+			printf("%-16s %-32s %-9s %-9s %-8s %s\n", in->qc.ic->name, in->qc.ic->base_url,
+			    in->failed ? "no" : "yes", in->failed ? "-" : in->qc.version,
+			    in->failed ? "-" : in->qc.api_version, in->failed ? in->qc.error : counts);
+			free(counts);
+		}
+		printf("\nTRACKED TORRENTS in %s: %zu\n", path, sw.rows.n);
+		if (sw.rows.n > 0)
+			printf("%-16s %-8s %-12s %-14s %8s  %-20s %s\n", "INSTANCE", "HASH",
+			    "CATEGORY", "STATE", "PROGRESS", "LAST SEEN", "NAME");
+		for (size_t i = 0; i < sw.rows.n; i++) {
+			const struct state_row *r = &sw.rows.items[i];
+			char seen[32], name[256];
+			time_iso8601((time_t)r->last_seen, seen, sizeof(seen));
+			printf("%-16s %.8s %-12s %-14s %7.1f%%  %-20s %s\n", r->instance, r->hash,
+			    r->category ? r->category : "-",
+			    r->gone_at ? "(gone)" : r->state ? r->state : "-", r->progress * 100,
+			    seen, log_sanitize(r->name ? r->name : "", name, sizeof(name)));
+		}
+	}
+	sweep_fini(&sw);
+	return rc;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+int
+sweep_history(const struct config *cfg, const struct sweep_options *opt)
+{
+	struct state *st;
+	struct state_history_entry *v;
+	size_t n;
+	char buf[4096];
+	const char *path = sweep_state_path(cfg, opt, buf, sizeof(buf));
+	int64_t since = opt->since > 0 ? now_seconds() - opt->since : 0;
+
+	if (state_open(path, true, &st) == -1)
+		return EXIT_STATE;
+	if (state_history(st, since, opt->instance, opt->query, 0, &v, &n) == -1) {
+		state_close(st);
+		return EXIT_STATE;
+	}
+	if (opt->json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++) {
+			char t[32];
+			time_iso8601((time_t)v[i].time, t, sizeof(t));
+			json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+			    "time", t, "instance", v[i].instance, "hash", jstr(v[i].hash),
+			    "name", jtext(v[i].name), "action", jstr(v[i].action),
+			    "reason", jtext(v[i].reason), "result", jstr(v[i].result),
+			    "error", jtext(v[i].error)));
+		}
+		print_doc(a);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			char t[32], name[256], reason[512];
+			time_iso8601((time_t)v[i].time, t, sizeof(t));
+			printf("%s  %-14s %-8.8s %-30s %-16s %-8s %s%s%s\n", t, v[i].instance,
+			    v[i].hash ? v[i].hash : "-",
+			    log_sanitize(v[i].name ? v[i].name : "", name, sizeof(name)),
+			    v[i].action, v[i].result,
+			    log_sanitize(v[i].reason ? v[i].reason : "", reason, sizeof(reason)),
+			    v[i].error ? ": " : "", v[i].error ? v[i].error : "");
+		}
+	}
+	state_history_free(v, n);
+	state_close(st);
+	return 0;
+}
+
+/* ---- explain ---------------------------------------------------------- */
+
+static bool
+item_matches(const struct qbit_torrent *t, const char *q)
+{
+	size_t n = strlen(q);
+	bool hex = n >= 4;
+
+	for (size_t i = 0; i < n && hex; i++)
+		hex = strchr("0123456789abcdefABCDEF", q[i]) != NULL;
+	if (hex && strncasecmp(t->hash, q, n) == 0)
+		return true;
+	return str_casestr(t->name, q) != NULL;
+}
+
+int
+sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatile sig_atomic_t *stop)
+{
+	struct sweep sw;
+	char buf[4096];
+	const char *path = sweep_state_path(cfg, opt, buf, sizeof(buf));
+	size_t matched = 0;
+	json_t *out = json_array();
+	struct sweep_options ro = *opt;
+
+	ro.dry_run = true;	/* explain changes nothing */
+	if (sweep_init(&sw, cfg, &ro, stop) == -1) {
+		json_decref(out);
+		return EXIT_PARTIAL;
+	}
+	sw.read_only_discovery = true;
+	if (open_state(&sw, path, true) == -1) {
+		sweep_fini(&sw);
+		json_decref(out);
+		return EXIT_STATE;
+	}
+	sweep_discover(&sw);
+	sweep_reconcile(&sw);
+	for (size_t i = 0; i < sw.n_items; i++)
+		if (opt->query == NULL || item_matches(&sw.items[i].in->qc.torrents.items[sw.items[i].index], opt->query))
+			sw.items[i].d.tracing = true;
+	sweep_decide(&sw);
+	for (size_t i = 0; i < sw.n_items; i++) {
+		struct item *it = &sw.items[i];
+		const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
+		struct state_history_entry *h = NULL;
+		size_t nh = 0;
+		char name[256];
+
+		if (!it->d.tracing)
+			continue;
+		matched++;
+		state_history(sw.st, 0, it->in->qc.ic->name, t->hash, 50, &h, &nh);
+		if (opt->json) {
+			json_t *rules = json_array(), *acts = json_array(), *hist = json_array();
+			for (size_t k = 0; k < it->d.n_trace; k++)
+				json_array_append_new(rules, jtext(it->d.trace[k]));
+			for (size_t k = 0; k < it->d.n_actions; k++)
+				json_array_append_new(acts, json_pack("{s:s, s:s, s:o}",
+				    "action", policy_action_name(it->d.actions[k].kind),
+				    "rule", it->d.actions[k].rule, "reason", jtext(it->d.actions[k].reason)));
+			for (size_t k = 0; k < nh; k++) {
+				char tm[32];
+				time_iso8601((time_t)h[k].time, tm, sizeof(tm));
+				json_array_append_new(hist, json_pack("{s:s, s:o, s:o, s:o}", "time", tm,
+				    "action", jstr(h[k].action), "result", jstr(h[k].result),
+				    "reason", jtext(h[k].reason)));
+			}
+			json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:o}",
+			    "instance", it->in->qc.ic->name, "hash", t->hash, "name", jtext(t->name),
+			    "category", jtext(t->category), "state", jtext(t->state),
+			    "progress", t->progress, "rule", jstr(it->d.rule), "rules", rules,
+			    "actions", acts, "waiting", jtext(it->d.waiting), "history", hist));
+		} else {
+			printf("%s %s %s\n  category %s, state %s, progress %.1f%%, Arr %s\n",
+			    it->in->qc.ic->name, t->hash, log_sanitize(t->name, name, sizeof(name)),
+			    t->category, t->state, t->progress * 100, it->arr ? it->arr->name : "-");
+			for (size_t k = 0; k < it->d.n_trace; k++)
+				printf("  %s\n", it->d.trace[k]);
+			if (it->d.n_actions == 0)
+				printf("  next: %s\n", it->d.waiting ? it->d.waiting : "nothing to do");
+			for (size_t k = 0; k < it->d.n_actions; k++)
+				printf("  next sweep: %s (%s: %s)\n",
+				    policy_action_name(it->d.actions[k].kind), it->d.actions[k].rule,
+				    it->d.actions[k].reason);
+			if (nh > 0)
+				printf("  history:\n");
+			for (size_t k = 0; k < nh; k++) {
+				char tm[32];
+				time_iso8601((time_t)h[k].time, tm, sizeof(tm));
+				printf("    %s %s %s: %s\n", tm, h[k].action, h[k].result,
+				    h[k].reason ? h[k].reason : "");
+			}
+			printf("\n");
+		}
+		state_history_free(h, nh);
+	}
+	if (opt->json)
+		print_doc(out);
+	else
+		json_decref(out);
+	sweep_fini(&sw);
+	if (matched == 0) {
+		log_error("no managed torrent matches \"%s\"", opt->query ? opt->query : "");
+		return EXIT_PARTIAL;
+	}
+	return 0;
+}

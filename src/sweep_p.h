@@ -1,0 +1,118 @@
+/*
+ * sweep_p.h: what the files of the sweep module share (sweep.c discovers,
+ * reconciles and decides; sweep_act.c acts and records; sweep_out.c prints
+ * and implements the read-only commands).  Not a public interface.
+ */
+#ifndef QBITRR_SWEEP_P_H
+#define QBITRR_SWEEP_P_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arr.h"
+#include "config.h"
+#include "http.h"
+#include "policy.h"
+#include "qbit.h"
+#include "state.h"
+#include "sweep.h"
+
+struct sweep;
+
+/* One configured, enabled instance during the run. */
+struct inst {
+	struct sweep	*sw;
+	struct qbit_client qc;
+	int		 pending;	/* requests outstanding in the current step */
+	bool		 failed;	/* discovery did not complete: its rows stay untouched */
+	struct qbit_torrent_list all;	/* every torrent, any category (shared-data guard) */
+	bool		 all_requested;
+	bool		 all_fetched;
+	bool		 fuse_blown;	/* MaxDeletionsPerRun exceeded */
+};
+
+/* One managed torrent on one instance. */
+struct item {
+	struct inst	*in;
+	size_t		 index;		/* into in->qc.torrents */
+	const struct state_row *row;	/* stored row or NULL */
+	const struct arr_config *arr;
+	struct qbit_file_list files;
+	bool		 files_fetched;
+	bool		 files_requested;
+	struct qbit_tracker_list trackers;
+	bool		 trackers_fetched;
+	bool		 trackers_requested;
+	struct policy_decision d;
+};
+
+/* An action taken (or planned, held, skipped) and what came of it. */
+struct outcome {
+	struct inst	*in;
+	struct item	*item;		/* NULL for create_category */
+	enum action_kind kind;
+	const char	*rule;		/* static */
+	char		*reason;
+	char		*detail;	/* "files kept: shared with ...", a category... */
+	const char	*result;	/* "done", "planned", "failed", "skipped", "held" */
+	char		*error;
+	struct outcome	*after;		/* runs only when this one is done */
+	const struct policy_action *action;	/* the decision behind it, or NULL */
+	const struct arr_config *arr;	/* Arr-side actions */
+	const struct queue_record *record;
+	bool		 delete_files;	/* ACT_DELETE, after the guard */
+	bool		 search;	/* ACT_BLOCKLIST: we search ourselves */
+	char		*category;	/* ACT_CREATE_CATEGORY, ACT_SET_CATEGORY */
+	int64_t		 command_id;	/* ACT_IMPORT */
+	char		 command_status[32];
+};
+
+struct outcomes {
+	struct outcome **v;
+	size_t	 n;
+};
+
+void	outcomes_free(struct outcomes *o);
+
+struct sweep {
+	const struct config	*cfg;
+	const struct sweep_options *opt;
+	volatile sig_atomic_t	*stop;
+	struct http		*http;
+	struct state		*st;
+	struct state_rows	 rows;
+	struct inst		*insts;
+	size_t			 n_insts;
+	struct arr_client	*arrs;		/* parallel to cfg->arrs */
+	struct item		*items;
+	size_t			 n_items;
+	struct outcomes		 outcomes;
+	int64_t			 now;		/* the policy clock */
+	time_t			 started;
+	int64_t			 t0;
+	bool			 partial;
+	bool			 read_only_discovery;	/* status, explain */
+};
+
+int	sweep_init(struct sweep *sw, const struct config *cfg,
+	    const struct sweep_options *opt, volatile sig_atomic_t *stop);
+void	sweep_fini(struct sweep *sw);
+void	sweep_discover(struct sweep *sw);
+void	sweep_reconcile(struct sweep *sw);
+void	sweep_decide(struct sweep *sw);
+void	sweep_decide_item(struct sweep *sw, struct item *it);
+size_t	sweep_managed_categories(const struct config *cfg, const char **out, size_t max);
+struct arr_client *sweep_arr_client(struct sweep *sw, const struct arr_config *ac);
+
+/* sweep_act.c */
+void	sweep_act(struct sweep *sw);
+int	sweep_record(struct sweep *sw);
+
+/* sweep_out.c */
+void	sweep_print_json(struct sweep *sw);
+const char *sweep_state_path(const struct config *cfg, const struct sweep_options *opt,
+	    char *buf, size_t n);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * util: allocation that never returns NULL (it aborts on exhaustion, as
+ * isync and tmux do), a growable string buffer and small string helpers.
+ */
+#ifndef QBITRR_UTIL_H
+#define QBITRR_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+void	*xmalloc(size_t n);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t n);
+void	*xreallocarray(void *p, size_t n, size_t size);
+char	*xstrdup(const char *s);
+char	*xstrndup(const char *s, size_t n);
+char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	buf_init(struct buf *b);
+void	buf_append(struct buf *b, const void *p, size_t n);
+void	buf_puts(struct buf *b, const char *s);
+void	buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void	buf_free(struct buf *b);
+
+/* Percent-encode s for a URL query or form body; appended to b. */
+void	buf_urlencode(struct buf *b, const char *s);
+
+/* ASCII case-insensitive substring search; NULL when absent. */
+const char *str_casestr(const char *hay, const char *needle);
+
+/* Lower-case an ASCII string in place; returns s. */
+char	*str_lower(char *s);
+
+/* ISO-8601 UTC ("2026-11-26T02:47:38Z") into buf of at least 21 bytes. */
+char	*time_iso8601(time_t t, char *buf, size_t n);
+
+/* Wall clock in seconds; QBITRR_TEST_NOW (epoch seconds) overrides it in tests. */
+time_t	now_seconds(void);
+
+/* Monotonic milliseconds, for durations. */
+int64_t	monotonic_ms(void);
+
+/* Write data to path atomically (temp file in the same folder, fsync, rename). */
+int	write_file_atomic(const char *path, const char *data, size_t len);
+
+#endif
