@@ -293,7 +293,7 @@ check_quoting(const struct config *c)
 	assert_string_equal(c->arrs[0].category, "radarr");
 	assert_string_equal(c->arrs[0].import_mode, "Copy");
 	assert_string_equal(c->settings.failed_category, "bad\\b'");
-	assert_string_equal(c->settings.notify_command, "a#b");
+	assert_string_equal(c->settings.notify_command, "a#b --flag");
 }
 
 static void
@@ -427,6 +427,7 @@ static const struct load_case load_cases[] = {
 	{ "quoted and bare values", "[Settings]\n"
 	    "FailedCategory = \"bad\\\\b'\"\n"
 	    "NotifyCommand = a#b\n"
+	    "    --flag\n"
 	    "[qBit]\nHost = \"localhost\"\nUserName = \"a b\"\n"
 	    "Password = \"pa\\\"ss\\\\w;rd#1\" ; a comment\n"
 	    "[Radarr-Movies]\nCategory = 'radarr'\nimportMode = copy\n",
@@ -501,9 +502,9 @@ static const struct load_case load_cases[] = {
 	{ "long comment lines are harmless", QBIT RADARR
 	    "# " X100 X100 "\n", 0, 0, 0, { NULL }, { NULL },
 	    check_long_comment },
-	{ "duplicate section", QBIT "Port = 1\n" RADARR "[qBit]\nPort = 2\n",
+	{ "duplicate section", QBIT "Port = 1\n" RADARR "[qBit]\nPort = x\n",
 	    -1, 1, 0, { "@:6: [qBit]: duplicate section (first at line 1)" },
-	    { "duplicate key" }, NULL },
+	    { "duplicate key", "@:7" }, NULL },
 	{ "duplicate key", QBIT "Port = 1\nport = 2\n" RADARR, -1, 1, 0,
 	    { "@:4: [qBit] port: duplicate key (first at line 3)" }, { NULL },
 	    NULL },
