@@ -21,6 +21,7 @@ struct arr_client {
 	bool	 queue_wanted;
 	bool	 queue_fetched;
 	bool	 queue_failed;
+	bool	 partial;		/* something failed: the run exits 1 */
 	char	*error;			/* first failure */
 	struct queue_record *records;	/* sorted by download_id */
 	size_t	 n_records;

@@ -389,7 +389,7 @@ rule_stalled(struct chain *c)
 	stalled_for = in->now - since;
 	if (c->tc == NULL) {
 		trace(d, "stalled: yes (state %s) but no Arr settings apply", t->state);
-		return true;
+		return false;
 	}
 	if (c->tc->research_stalled && (in->row == NULL || in->row->research_stalled_at == 0) &&
 	    !c->exempt && in->arr != NULL && in->arr->uri != NULL) {
@@ -408,7 +408,7 @@ rule_stalled(struct chain *c)
 		trace(d, "stalled: yes (state %s, since %s) but StalledDelay %lld <= 0 never removes",
 		    t->state, human_duration(stalled_for, b1, sizeof(b1)), (long long)delay);
 		set_waiting(d, "stalled; StalledDelay %lld never removes", (long long)delay);
-		return true;
+		return false;
 	}
 	idle = t->last_activity > 0 ? in->now - t->last_activity : in->now - t->added_on;
 	if (stalled_for >= delay * 60 && idle >= delay * 60) {
@@ -437,7 +437,8 @@ rule_stalled(struct chain *c)
 		set_waiting(d, "stalled for %s < StalledDelay %lld min: removal due in %s",
 		    b1, (long long)delay, b3);
 	}
-	return true;
+	/* Not due yet: later rules (unwanted files, unregistered) still apply. */
+	return false;
 }
 
 static bool

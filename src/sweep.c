@@ -369,9 +369,11 @@ trackers_done(struct http_request *req)
 static void
 queue_done(struct arr_client *c)
 {
-	if (c->queue_failed)
+	if (c->queue_failed) {
+		c->partial = true;
 		log_warn("%s: queue unavailable: removals that need a blocklist wait "
 		    "for the next run", c->ac->name);
+	}
 }
 
 /* Fetch what the last decisions asked for; returns how many fetches started. */
@@ -426,4 +428,7 @@ sweep_decide(struct sweep *sw)
 			if (sw->items[i].d.needs != 0)
 				sweep_decide_item(sw, &sw->items[i]);
 	}
+	for (size_t i = 0; i < sw->cfg->n_arrs; i++)
+		if (sw->arrs[i].partial)
+			sw->partial = true;
 }

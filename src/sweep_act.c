@@ -58,21 +58,29 @@ outcome_set(struct outcome *o, const char *result, const char *error)
 	o->error = error ? xstrdup(error) : NULL;
 }
 
-/* Whether the outcome should still be performed (not settled, its prerequisite done). */
+/*
+ * Whether the outcome should be performed now: not settled yet and its
+ * prerequisite done (or, in a dry run, planned).  A prerequisite that ended
+ * otherwise settles this one as skipped; one still in flight means "later".
+ */
 static bool
 outcome_ready(struct outcome *o)
 {
+	const char *pre;
+
 	if (o->result != NULL)
 		return false;
-	if (o->after != NULL && (o->after->result == NULL ||
-	    strcmp(o->after->result, "done") != 0)) {
-		char why[300];
-		snprintf(why, sizeof(why), "not attempted: %s %s", policy_action_name(o->after->kind),
-		    o->after->result ? o->after->result : "not done");
-		outcome_set(o, "skipped", why);
+	if (o->after == NULL)
+		return true;
+	pre = o->after->result;
+	if (pre == NULL)
 		return false;
-	}
-	return true;
+	if (strcmp(pre, "done") == 0 || strcmp(pre, "planned") == 0)
+		return true;
+	char why[300];
+	snprintf(why, sizeof(why), "not attempted: %s %s", policy_action_name(o->after->kind), pre);
+	outcome_set(o, "skipped", why);
+	return false;
 }
 
 /* ---- turning decisions into outcomes ---------------------------------- */
@@ -624,7 +632,9 @@ send_instance_actions(struct sweep *sw, struct inst *in)
 		struct batch *b;
 		struct buf extra;
 
-		if (o->in != in || !outcome_ready(o))
+		if (o->in != in || (o->kind != ACT_CREATE_CATEGORY &&
+		    o->kind != ACT_SET_FILE_PRIORITY && o->kind != ACT_SET_LIMITS) ||
+		    !outcome_ready(o))
 			continue;
 		if (o->kind == ACT_CREATE_CATEGORY) {
 			if (sw->opt->dry_run) {

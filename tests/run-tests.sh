@@ -37,7 +37,8 @@ run_unit() {
 		CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$log/$name.out" 2>&1
 		rc=$?
 		count "$log/$name.out"
-		grep -E '^(not ok|# )' "$log/$name.out" | sed "s/^/$name: /"
+		# A failure shows its own diagnostics (cmocka's "# ..." lines after it).
+		awk '/^not ok/ {show=1} /^ok/ {show=0} show' "$log/$name.out" | sed "s/^/$name: /"
 		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log/$name.out"; then
 			echo "not ok - $name exited $rc"
 			tail -20 "$log/$name.out" | sed 's/^/# /'
