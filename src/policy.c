@@ -206,6 +206,10 @@ human_duration(int64_t s, char *buf, size_t n)
 		s = 0;
 	if (s < 120)
 		snprintf(buf, n, "%lld s", (long long)s);
+	else if (s % 86400 == 0)
+		snprintf(buf, n, "%lld d", (long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, n, "%lld h", (long long)(s / 3600));
 	else if (s < 7200)
 		snprintf(buf, n, "%lld min", (long long)(s / 60));
 	else if (s < 2 * 86400)
@@ -306,7 +310,8 @@ rule_recheck(struct chain *c)
 	}
 	trace(d, "recheck-category: yes (category is RecheckCategory \"%s\")",
 	    in->cfg->settings.recheck_category);
-	if (in->row != NULL && in->row->recheck_sent_at != 0 && in->row->category != NULL &&
+	if ((prev == NULL || *prev == '\0') && in->row != NULL && in->row->recheck_sent_at != 0 &&
+	    in->row->category != NULL &&
 	    strcmp(in->row->category, in->cfg->settings.recheck_category) == 0) {
 		/* Rechecked already; no previous category to return to. */
 		set_waiting(d, "rechecked; no previous category known, left in \"%s\"",
@@ -577,6 +582,9 @@ rule_unwanted_files(struct chain *c)
 		    unwanted);
 		trace(d, "unwanted-files: yes, %s", reason);
 		removal(c, "unwanted-files", true, reason);
+		/* Not removed now (exempt, Arr not asked or unreachable): stays due. */
+		if (d->n_actions == 0 || d->actions[d->n_actions - 1].kind != ACT_DELETE)
+			d->row.files_checked_at = in->row ? in->row->files_checked_at : 0;
 		return true;
 	}
 	a = add_action(d, ACT_SET_FILE_PRIORITY, "unwanted-files",
@@ -773,9 +781,14 @@ rule_seeding(struct chain *c)
 	case 4: met = ratio_met && time_met; break;
 	default: met = false; break;
 	}
+	char ratio_limit[32];
+	if (sc->max_ratio > 0)
+		snprintf(ratio_limit, sizeof(ratio_limit), "%.2f", sc->max_ratio);
+	else
+		snprintf(ratio_limit, sizeof(ratio_limit), "unset");
 	snprintf(reason, sizeof(reason), "seeding goal (RemoveTorrent %d): ratio %.2f %s "
-	    "MaxUploadRatio %.2f, seeded %s %s MaxSeedingTime %s", sc->remove_torrent,
-	    t->ratio, ratio_met ? ">=" : "<", sc->max_ratio,
+	    "MaxUploadRatio %s, seeded %s %s MaxSeedingTime %s", sc->remove_torrent,
+	    t->ratio, ratio_met ? ">=" : "<", ratio_limit,
 	    human_duration(seeded, b1, sizeof(b1)), time_met ? ">=" : "<",
 	    sc->max_seeding_time > 0 ? human_duration(sc->max_seeding_time, b2, sizeof(b2)) :
 	    "unset");
@@ -875,6 +888,9 @@ row_observe(const struct policy_input *in, struct state_row *r)
 	} else {
 		r->seeding_since = 0;
 	}
+	/* Out of the stalled states the clock restarts, whichever rule matches. */
+	if (!torrent_is_stalled(t))
+		r->stalled_since = 0;
 }
 
 void
@@ -918,8 +934,12 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 		}
 	}
 	for (size_t i = 0; i < d->n_actions; i++)
-		if (d->actions[i].kind == ACT_DELETE)
+		if (d->actions[i].kind == ACT_DELETE) {
+			/* A "removal due in ..." of an earlier rule is stale now. */
+			free(d->waiting);
+			d->waiting = NULL;
 			return;
+		}
 	rule_limits(&c);
 }
 
@@ -942,7 +962,9 @@ policy_free_space(const struct qbit_torrent *torrents, const struct state_row **
 		enum action_kind kind;
 		char reason[256];
 
-		if (!torrent_is_downloading(t) || qbit_has_tag(t->tags, IGNORED_TAG))
+		/* amount_left < 0: qBittorrent did not say; nothing to decide on. */
+		if (!torrent_is_downloading(t) || qbit_has_tag(t->tags, IGNORED_TAG) ||
+		    t->amount_left < 0)
 			continue;
 		if (paused && !ours)
 			continue;	/* paused by the user: not ours to resume */

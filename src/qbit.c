@@ -1,6 +1,7 @@
 /* qbit: qBittorrent WebUI API v2 client (see qbit.h). */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,11 +99,27 @@ copy_hash(const char *s, char out[41])
 	return 0;
 }
 
+/*
+ * A string value holding a NUL byte (a magnet's dn=%00) would be cut short
+ * in C; such a torrent is skipped rather than acted on under a wrong name.
+ */
+static bool
+has_nul(const json_t *obj)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)(uintptr_t)obj, key, v)
+		if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+			return true;
+	return false;
+}
+
 static json_t *
 load_json(const char *data, size_t len, char *err, size_t errlen)
 {
 	json_error_t e;
-	json_t *doc = json_loadb(data, len, 0, &e);
+	json_t *doc = json_loadb(data, len, JSON_ALLOW_NUL, &e);
 
 	if (doc == NULL)
 		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
@@ -134,7 +151,7 @@ qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *out,
 		struct qbit_torrent *t = &out->items[out->n];
 
 		memset(t, 0, sizeof(*t));
-		if (!json_is_object(o) || !json_is_string(h) ||
+		if (!json_is_object(o) || !json_is_string(h) || has_nul(o) ||
 		    copy_hash(json_string_value(h), t->hash) == -1) {
 			if (skipped != NULL)
 				(*skipped)++;

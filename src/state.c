@@ -371,10 +371,11 @@ state_open(const char *path, bool readonly, struct state **out)
 		/* Back up before anything, even the WAL switch, touches the file. */
 		if (st->version == 1 && backup_v1(st) == -1)
 			goto fail;
+		/* Migrate before the WAL switch: a failed migration leaves the file as it was. */
+		if (migrate(st) == -1)
+			goto fail;
 		if (exec_sql(st, "PRAGMA journal_mode=WAL") == -1 ||
 		    exec_sql(st, "PRAGMA synchronous=FULL") == -1)
-			goto fail;
-		if (migrate(st) == -1)
 			goto fail;
 	}
 	*out = st;
@@ -731,7 +732,8 @@ state_history(struct state *st, int64_t since, const char *instance,
 		return 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT time, instance, hash, name, action,"
 	    " reason, result, error FROM actions WHERE time >= ?1"
-	    " AND (?2 IS NULL OR instance = ?2) AND (?3 IS NULL OR hash LIKE ?3)"
+	    " AND (?2 IS NULL OR instance = ?2)"
+	    " AND (?3 IS NULL OR hash LIKE ?3 ESCAPE '\\')"
 	    " ORDER BY time DESC, id DESC LIMIT ?4", -1, &s, NULL) != SQLITE_OK) {
 		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
 		return -1;
@@ -739,8 +741,16 @@ state_history(struct state *st, int64_t since, const char *instance,
 	sqlite3_bind_int64(s, 1, since);
 	bind_str(s, 2, instance);
 	if (hash_prefix != NULL) {
-		prefix = xasprintf("%s%%", hash_prefix);
-		str_lower(prefix);
+		/* A literal prefix: escape LIKE's wildcards. */
+		struct buf b;
+		buf_init(&b);
+		for (const char *p = hash_prefix; *p != '\0'; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_append(&b, "\\", 1);
+			buf_append(&b, p, 1);
+		}
+		buf_puts(&b, "%");
+		prefix = str_lower(b.data);
 	}
 	bind_str(s, 3, prefix);
 	sqlite3_bind_int64(s, 4, limit ? (int64_t)limit : -1);

@@ -490,6 +490,46 @@ test_scan_body(void **state)
 	}
 }
 
+/*
+ * A path that is not UTF-8 (a Latin-1 PathMapping in the ini) cannot be
+ * sent as JSON: the body must still be valid JSON, with each bad byte
+ * replaced by U+FFFD, never an abort.
+ */
+static void
+test_scan_body_not_utf8(void **state)
+{
+	static const struct {
+		const char *path, *want;
+	} cases[] = {
+		{ "/mnt/t\xe9l\xe9""chargements/Film",
+		  "/mnt/t\xef\xbf\xbdl\xef\xbf\xbd""chargements/Film" },
+		{ "\xff", "\xef\xbf\xbd" },
+		{ "/a\xc3", "/a\xef\xbf\xbd" },			/* truncated sequence */
+		{ "/a\xc0\xaf", "/a\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong '/' */
+		{ "/a\xed\xa0\x80", "/a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* surrogate */
+		{ "/a\xf4\x90\x80\x80", "/a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "/ok \xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\xac\xef\xbf\xbd",
+		  "/ok \xc3\xa9\xe6\x97\xa5\xf0\x9f\x8e\xac\xef\xbf\xbd" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *s = arr_scan_body(ARR_RADARR, cases[i].path,
+		    "fc329d74692a2bc1fb5f163a81ab437917a3d3cf", "Copy\xff");
+		json_t *o = parse_body(s);
+
+		print_message("# case %zu\n", i);
+		assert_string_equal(json_string_value(json_object_get(o, "path")),
+		    cases[i].want);
+		assert_string_equal(json_string_value(json_object_get(o, "importMode")),
+		    "Copy\xef\xbf\xbd");
+		assert_string_equal(json_string_value(json_object_get(o, "downloadClientId")),
+		    MOVIE_ONE);
+		json_decref(o);
+		free(s);
+	}
+}
+
 static void
 test_search_body(void **state)
 {
@@ -641,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_find_record),
 		cmocka_unit_test(test_record_clear),
 		cmocka_unit_test(test_scan_body),
+		cmocka_unit_test(test_scan_body_not_utf8),
 		cmocka_unit_test(test_search_body),
 		cmocka_unit_test(test_bulk_body),
 		cmocka_unit_test(test_api_prefix),

@@ -739,6 +739,11 @@ test_history(void **state)
 		{ 0, NULL, "e", 0, { 4, -1 } },
 		{ 0, NULL, "0", 0, { -1 } },
 		{ 0, NULL, "", 0, { 2, 1, 0, 4, -1 } },	/* any hash, not none */
+		/* A prefix is literal: no LIKE wildcards. */
+		{ 0, NULL, "f_", 0, { -1 } },
+		{ 0, NULL, "%", 0, { -1 } },
+		{ 0, NULL, "_c329d", 0, { -1 } },
+		{ 0, NULL, "fc%d3cf", 0, { -1 } },
 		{ 0, "qBit", "fc", 0, { 0, -1 } },
 		{ 150, "qBit-Seedbox", "FC", 0, { 1, -1 } },
 		{ 0, NULL, NULL, 2, { 3, 2, -1 } },
