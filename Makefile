@@ -76,6 +76,11 @@ lint:
 demo: deps $(PROG)
 	@sh tests/demo.sh
 
+# Fuzz the config parser and the JSON readers (libFuzzer, clang), each for
+# FUZZ_SECONDS (default 60).
+fuzz: deps
+	@sh tests/fuzz/run.sh
+
 valgrind: deps $(PROG)
 	@sh tests/run-tests.sh valgrind
 

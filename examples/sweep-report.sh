@@ -44,7 +44,8 @@ case $rc in
 esac
 
 report=$tmp/report
-if jq -e 'type == "object" and has("instances") and has("actions")' \
+if [ -s "$tmp/sweep.json" ] &&
+    jq -e 'type == "object" and has("instances") and has("actions")' \
     "$tmp/sweep.json" >/dev/null 2>&1; then
 	# Counts: unreachable instances, actions in all and by result.
 	down=$(jq '[.instances[] | select(.reachable | not)] | length' "$tmp/sweep.json")

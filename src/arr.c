@@ -257,16 +257,18 @@ arr_scan_body(enum arr_kind kind, const char *path, const char *hash, const char
 {
 	static const char *const names[] = { "DownloadedMoviesScan",
 	    "DownloadedEpisodesScan", "DownloadedAlbumsScan" };
-	char up[64], *cpath = utf8_clean(path), *cmode, *body;
+	char up[64], *cpath = utf8_clean(path), *cmode, *chash, *body;
 
 	cmode = utf8_clean(import_mode ? import_mode : "Auto");
 	snprintf(up, sizeof(up), "%s", hash);
 	for (char *p = up; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
+	chash = utf8_clean(up);	/* the cut at 63 bytes may split a character */
 	body = dump(json_pack("{s:s, s:s, s:s, s:s}", "name", names[kind],
-	    "path", cpath, "downloadClientId", up, "importMode", cmode));
+	    "path", cpath, "downloadClientId", chash, "importMode", cmode));
 	free(cpath);
 	free(cmode);
+	free(chash);
 	return body;
 }
 

@@ -204,12 +204,14 @@ human_duration(int64_t s, char *buf, size_t n)
 {
 	if (s < 0)
 		s = 0;
-	if (s < 120)
+	if (s < 60)
 		snprintf(buf, n, "%lld s", (long long)s);
 	else if (s % 86400 == 0)
 		snprintf(buf, n, "%lld d", (long long)(s / 86400));
 	else if (s % 3600 == 0)
 		snprintf(buf, n, "%lld h", (long long)(s / 3600));
+	else if (s < 3600 && s % 60 != 0)
+		snprintf(buf, n, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
 	else if (s < 7200)
 		snprintf(buf, n, "%lld min", (long long)(s / 60));
 	else if (s < 2 * 86400)

@@ -117,6 +117,7 @@ list_done(struct http_request *req)
 		qbit_torrent_list_move(&in->qc.torrents, &tmp);
 	}
 	qbit_torrent_list_free(&tmp);
+	test_kill_point("discover");
 	if (--in->pending == 0 && !in->failed)
 		in->qc.reachable = true;
 }

@@ -297,6 +297,7 @@ settle_batch(struct batch *b, bool ok, const char *error)
 		outcome_set(b->v[i], ok ? "done" : "failed", ok ? NULL : error);
 	free(b->v);
 	free(b);
+	test_kill_point("act");
 }
 
 static void
@@ -930,6 +931,7 @@ sweep_record(struct sweep *sw)
 		if (r == -1)
 			goto fail;
 	}
+	test_kill_point("commit");
 	if (state_commit(sw->st) == -1)
 		goto fail;
 	rc = 0;

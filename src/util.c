@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,4 +264,13 @@ write_file_atomic(const char *path, const char *data, size_t len)
 out:
 	free(tmp);
 	return rc;
+}
+
+void
+test_kill_point(const char *point)
+{
+	const char *at = getenv("QBITRR_TEST_KILL_AT");
+
+	if (at != NULL && strcmp(at, point) == 0)
+		kill(getpid(), SIGKILL);
 }

@@ -48,6 +48,12 @@ time_t	now_seconds(void);
 /* Monotonic milliseconds, for durations. */
 int64_t	monotonic_ms(void);
 
+/*
+ * Test-only crash injection: when QBITRR_TEST_KILL_AT names this point
+ * ("discover", "act", "commit"), the process SIGKILLs itself there.
+ */
+void	test_kill_point(const char *point);
+
 /* Write data to path atomically (temp file in the same folder, fsync, rename). */
 int	write_file_atomic(const char *path, const char *data, size_t len);
 
