@@ -84,6 +84,11 @@ fuzz: deps
 valgrind: deps $(PROG)
 	@sh tests/run-tests.sh valgrind
 
+# Performance benchmark (issue 8): fake and real qBittorrent servers, the
+# tool against a curl | jq loop; prints a table, writes build/bench/results.md.
+bench: deps $(PROG)
+	@python3 tests/bench/bench.py
+
 install: $(PROG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/$(PROG)

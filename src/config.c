@@ -1864,20 +1864,155 @@ finish_instance(struct parser *p, struct instance_config *ic,
 		    mapping_cmp);
 }
 
+/*
+ * glibc's regcomp() needs time and memory that grow much faster than the
+ * pattern: it parses nested groups recursively (deep nesting overflows the
+ * stack), copies the operand of an interval {m,n} max(m, n) times (nested
+ * intervals multiply: ((a{1,255}){1,255}){1,255} takes gigabytes), its
+ * epsilon closures grow with the square of the alternatives and
+ * repetitions, and stacked repetitions (a***...) take cubic time.  Patterns
+ * beyond these limits are refused before they are compiled.
+ */
+#define RE_MAX_DEPTH	32		/* nested groups */
+#define RE_MAX_STACKED	3		/* repetitions of one atom: a+? */
+#define RE_MAX_ATOMS	100000.0	/* once intervals are expanded */
+#define RE_MAX_BRANCHES	1000.0		/* '|', '?', '*', '+', copies */
+
+struct re_cost {
+	double	 atoms;
+	double	 branches;
+	const char *why;	/* set when a limit is exceeded */
+};
+
+static bool
+re_over(struct re_cost *c)
+{
+	if (c->why == NULL && c->atoms > RE_MAX_ATOMS)
+		c->why = "too large once its repetitions are expanded";
+	if (c->why == NULL && c->branches > RE_MAX_BRANCHES)
+		c->why = "too many alternatives and repetitions";
+	return c->why != NULL;
+}
+
+/*
+ * Measure the ERE at *pp into *c, up to the ')' that closes the group at
+ * depth (> 0) or to the end.  Stops early once a limit is exceeded.
+ */
+static void
+re_measure(const char **pp, int depth, struct re_cost *c)
+{
+	const char *p = *pp, *q;
+	struct re_cost atom;
+	long m, n;
+	int k, stacked;
+
+	if (depth > RE_MAX_DEPTH) {
+		c->why = "groups nested too deeply";
+		return;
+	}
+	while (*p != '\0' && !(*p == ')' && depth > 0) && !re_over(c)) {
+		memset(&atom, 0, sizeof(atom));
+		if (*p == '|') {
+			p++;
+			c->branches++;
+			continue;
+		}
+		if (*p == '(') {
+			p++;
+			re_measure(&p, depth + 1, &atom);
+			if (atom.why != NULL) {
+				c->why = atom.why;
+				break;
+			}
+			if (*p == ')')
+				p++;
+		} else if (*p == '[') {
+			/* A ']' first is a member; [:name:] and the like nest. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
+				    p[1] == '=')) {
+					for (k = 2; k < 40 && p[k] != '\0'; k++)
+						if (p[k] == p[1] && p[k + 1] == ']')
+							break;
+					if (k < 40 && p[k] != '\0') {
+						p += k + 2;
+						continue;
+					}
+				}
+				p++;
+			}
+			if (*p == ']')
+				p++;
+		} else {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			p++;
+		}
+		atom.atoms++;
+		/* Its repetitions: ?, *, +, and {m}, {m,}, {,n}, {m,n} copy it. */
+		for (stacked = 0;; stacked++) {
+			if (*p == '*' || *p == '+' || *p == '?') {
+				p++;
+				atom.atoms++;
+				atom.branches++;
+			} else if (*p == '{') {
+				q = p + 1;
+				m = n = 0;
+				for (; isdigit((unsigned char)*q); q++)
+					if (m < 1000000)
+						m = m * 10 + (*q - '0');
+				if (*q == ',')
+					for (q++; isdigit((unsigned char)*q); q++)
+						if (n < 1000000)
+							n = n * 10 + (*q - '0');
+				if (*q != '}' || q == p + 1)
+					break;	/* not an interval: a literal '{' */
+				p = q + 1;
+				if (n < m)
+					n = m;
+				atom.atoms = atom.atoms * (double)n + 1;
+				atom.branches = (atom.branches + 1) * (double)n;
+			} else
+				break;
+			if (stacked >= RE_MAX_STACKED) {
+				c->why = "too many repetitions of one item";
+				break;
+			}
+		}
+		c->atoms += atom.atoms;
+		c->branches += atom.branches;
+	}
+	*pp = p;
+}
+
 /* Compile a regex list; report a bad pattern against its entry. */
 static void
 compile_regexes(struct parser *p, struct regexlist *rl, int flags,
     struct entry *e, int hdr, const char *key)
 {
 	char msg[256], shown[160];
+	struct re_cost cost;
+	const char *rp;
 	size_t i, j;
 	int rc;
 
 	rl->compiled = xcalloc(rl->n, sizeof(*rl->compiled));
 	for (i = 0; i < rl->n; i++) {
-		if ((rc = regcomp(&rl->compiled[i], rl->patterns[i], flags)) == 0)
+		memset(&cost, 0, sizeof(cost));
+		rp = rl->patterns[i];
+		re_measure(&rp, 0, &cost);
+		if (re_over(&cost))
+			snprintf(msg, sizeof(msg), "%s", cost.why);
+		else if ((rc = regcomp(&rl->compiled[i], rl->patterns[i],
+		    flags)) == 0)
 			continue;
-		regerror(rc, &rl->compiled[i], msg, sizeof(msg));
+		else
+			regerror(rc, &rl->compiled[i], msg, sizeof(msg));
 		log_sanitize(rl->patterns[i], shown, sizeof(shown));
 		if (e != NULL)
 			kerr(p, e, "bad regular expression \"%s\": %s", shown,

@@ -1,8 +1,12 @@
 /* log: leveled messages on stderr (see log.h). */
+#include <sys/stat.h>
+
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -30,6 +34,30 @@ log_enabled(enum log_level level)
 	return (int)level <= log_level;
 }
 
+/*
+ * systemd sets JOURNAL_STREAM=dev:inode of the stream it connected; only
+ * when that is our stderr (not a redirect inside the service) are the
+ * lines the journal's, and then they carry sd-daemon priorities.
+ */
+static bool
+stderr_is_journal(void)
+{
+	static int known = -1;
+	const char *js;
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	js = getenv("JOURNAL_STREAM");
+	if (js != NULL && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	    fstat(STDERR_FILENO, &sb) == 0 &&
+	    (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino)
+		known = 1;
+	return known;
+}
+
 /* sd-daemon priorities: err 3, warning 4, notice 5, info 6, debug 7. */
 static const int journal_priority[] = { 3, 4, 5, 6, 7, 7 };
 
@@ -46,7 +74,7 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 		prefix = "error: ";
 	else if (level == LOG_WARN)
 		prefix = "warning: ";
-	if (getenv("JOURNAL_STREAM") != NULL)
+	if (stderr_is_journal())
 		fprintf(stderr, "<%d>%s%s\n", journal_priority[level], prefix, line);
 	else
 		fprintf(stderr, "qbitrr-sweep: %s%s\n", prefix, line);

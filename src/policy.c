@@ -408,6 +408,9 @@ rule_stalled(struct chain *c)
 			    "re-searches at first detection, keeping the torrent", t->state);
 			a->search = in->arr->research;
 			d->row.research_stalled_at = in->now;
+		} else if (in->facts.queue == QUEUE_ABSENT) {
+			/* Not queued: nothing to blocklist, and no reason to ask again. */
+			d->row.research_stalled_at = in->now;
 		}
 	}
 	delay = c->tc->stalled_delay;
@@ -827,27 +830,42 @@ rule_seeding(struct chain *c)
 	return true;
 }
 
-/* Rate limits beside the chain: only where the config sets one and it differs. */
+/*
+ * Rate limits beside the chain (KiB/s in the config, -1 = unlimited): set
+ * only where the torrent's current limit differs.  qBittorrent lists "no
+ * limit" as 0 (or -1), and takes 0 to mean unlimited.
+ */
+static bool
+limit_differs(int64_t current, int64_t want)
+{
+	if (want == 0)
+		return current > 0;
+	return current != want;
+}
+
 static void
 rule_limits(struct chain *c)
 {
 	const struct seeding_config *sc;
 	int64_t dl, up;
+	bool dl_diff, up_diff;
 	struct policy_action *a;
 
 	if (c->tc == NULL)
 		return;
 	sc = &c->tc->seeding;
-	dl = sc->download_limit > 0 ? sc->download_limit * 1024 : -1;
-	up = sc->upload_limit > 0 ? sc->upload_limit * 1024 : -1;
-	if ((dl < 0 || c->in->t->dl_limit == dl) && (up < 0 || c->in->t->up_limit == up))
+	dl = sc->download_limit > 0 ? sc->download_limit * 1024 : 0;
+	up = sc->upload_limit > 0 ? sc->upload_limit * 1024 : 0;
+	dl_diff = limit_differs(c->in->t->dl_limit, dl);
+	up_diff = limit_differs(c->in->t->up_limit, up);
+	if (!dl_diff && !up_diff)
 		return;
 	a = add_action(c->d, ACT_SET_LIMITS, "rate-limits",
-	    "DownloadRateLimitPerTorrent %lld KiB/s, UploadRateLimitPerTorrent %lld KiB/s",
-	    (long long)sc->download_limit, (long long)sc->upload_limit);
-	a->dl_limit = (dl >= 0 && c->in->t->dl_limit != dl) ? dl : -1;
-	a->up_limit = (up >= 0 && c->in->t->up_limit != up) ? up : -1;
-	trace(c->d, "rate-limits: set download %lld B/s, upload %lld B/s",
+	    "DownloadRateLimitPerTorrent %lld KiB/s, UploadRateLimitPerTorrent %lld KiB/s "
+	    "(-1 = unlimited)", (long long)sc->download_limit, (long long)sc->upload_limit);
+	a->dl_limit = dl_diff ? dl : -1;
+	a->up_limit = up_diff ? up : -1;
+	trace(c->d, "rate-limits: set download %lld B/s, upload %lld B/s (0 = unlimited)",
 	    (long long)a->dl_limit, (long long)a->up_limit);
 }
 
@@ -895,6 +913,24 @@ row_observe(const struct policy_input *in, struct state_row *r)
 		r->stalled_since = 0;
 }
 
+static void
+drop_blocklists(struct policy_decision *d)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n_actions; i++) {
+		if (d->actions[i].kind == ACT_BLOCKLIST) {
+			free(d->actions[i].reason);
+			free(d->actions[i].category);
+			free(d->actions[i].file_ids);
+			free(d->actions[i].path);
+			continue;
+		}
+		d->actions[k++] = d->actions[i];
+	}
+	d->n_actions = k;
+}
+
 void
 policy_decide(const struct policy_input *in, struct policy_decision *d)
 {
@@ -940,6 +976,9 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 			/* A "removal due in ..." of an earlier rule is stale now. */
 			free(d->waiting);
 			d->waiting = NULL;
+			/* A removal blocklists by itself: drop a ReSearchStalled blocklist. */
+			if (d->actions[i].blocklist)
+				drop_blocklists(d);
 			return;
 		}
 	rule_limits(&c);

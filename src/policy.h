@@ -96,7 +96,7 @@ struct policy_action {
 	/* ACT_SET_FILE_PRIORITY: file indexes to set to priority 0 */
 	int		*file_ids;
 	size_t		 n_file_ids;
-	/* ACT_SET_LIMITS: bytes/s, -1 unlimited */
+	/* ACT_SET_LIMITS: bytes/s to set (0 = unlimited), -1 = leave as is */
 	int64_t		 dl_limit;
 	int64_t		 up_limit;
 	/* ACT_IMPORT: the mapped path */

@@ -41,6 +41,10 @@ static const char schema_v2[] =
     " result TEXT NOT NULL, error TEXT);"
     "CREATE INDEX IF NOT EXISTS actions_time ON actions(time);"
     "CREATE INDEX IF NOT EXISTS actions_hash ON actions(hash);"
+    "CREATE TABLE IF NOT EXISTS owed_searches ("
+    " instance TEXT NOT NULL, hash TEXT NOT NULL, name TEXT, arr TEXT NOT NULL,"
+    " media_ids TEXT NOT NULL, since INTEGER NOT NULL,"
+    " PRIMARY KEY(instance, hash, arr));"
     "CREATE TABLE IF NOT EXISTS instances ("
     " name TEXT PRIMARY KEY, url TEXT, version TEXT, api_version TEXT,"
     " last_sweep INTEGER, last_success INTEGER, last_error TEXT,"
@@ -828,4 +832,111 @@ state_lock(const char *state_path)
 		log_debug("%s: cannot record pid: %s", path, strerror(errno));
 	free(path);
 	return fd;
+}
+
+int
+state_owe_search(struct state *st, const struct state_owed *o)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf ids;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	buf_init(&ids);
+	buf_puts(&ids, "");
+	for (size_t i = 0; i < o->n_media_ids; i++)
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)o->media_ids[i]);
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO owed_searches (instance,"
+	    " hash, name, arr, media_ids, since) VALUES (?,?,?,?,?,?)", -1, &s,
+	    NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		buf_free(&ids);
+		return -1;
+	}
+	bind_str(s, 1, o->instance);
+	bind_str(s, 2, o->hash);
+	bind_str(s, 3, o->name);
+	bind_str(s, 4, o->arr);
+	bind_str(s, 5, ids.data);
+	sqlite3_bind_int64(s, 6, o->since);
+	rc = step_done(st, s);
+	sqlite3_finalize(s);
+	buf_free(&ids);
+	return rc;
+}
+
+int
+state_clear_owed(struct state *st, const char *instance, const char *hash, const char *arr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM owed_searches WHERE instance = ?"
+	    " AND hash = ? AND arr = ?", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	bind_str(s, 1, instance);
+	bind_str(s, 2, hash);
+	bind_str(s, 3, arr);
+	rc = step_done(st, s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+state_load_owed(struct state *st, struct state_owed **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (st->db == NULL || st->version < 2 || !table_exists(st, "owed_searches"))
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT instance, hash, name, arr, media_ids, since"
+	    " FROM owed_searches ORDER BY since", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct state_owed *o;
+		const char *ids = (const char *)sqlite3_column_text(s, 4);
+
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		o = &(*out)[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->instance = col_text(s, 0);
+		o->hash = col_text(s, 1);
+		o->name = col_text(s, 2);
+		o->arr = col_text(s, 3);
+		o->since = sqlite3_column_int64(s, 5);
+		for (const char *p = ids ? ids : ""; *p != '\0'; ) {
+			char *end;
+			long long v = strtoll(p, &end, 10);
+			if (end == p)
+				break;
+			o->media_ids = xreallocarray(o->media_ids, o->n_media_ids + 1,
+			    sizeof(int64_t));
+			o->media_ids[o->n_media_ids++] = v;
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+void
+state_owed_free(struct state_owed *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].instance);
+		free(v[i].hash);
+		free(v[i].name);
+		free(v[i].arr);
+		free(v[i].media_ids);
+	}
+	free(v);
 }

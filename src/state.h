@@ -7,6 +7,7 @@
  *             reachable instance are kept with gone_at set.
  *   actions   the audit log: every action decided and what came of it.
  *   instances the last sweep of each instance.
+ *   owed_searches  re-searches due after a blocklist, until the Arr took them.
  * Version 1 is the single-instance schema (hash TEXT PRIMARY KEY); it is
  * migrated on the first read-write open after a backup copy <state>.v1.bak.
  */
@@ -129,6 +130,25 @@ struct state_history_entry {
 int	state_history(struct state *st, int64_t since, const char *instance,
 	    const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n);
 void	state_history_free(struct state_history_entry *v, size_t n);
+
+/*
+ * Searches owed after a blocklist: remembered before the blocklist is sent,
+ * so a run that dies between the two still searches on a later run.
+ */
+struct state_owed {
+	char	*instance;
+	char	*hash;
+	char	*name;
+	char	*arr;		/* Arr section name */
+	int64_t	*media_ids;
+	size_t	 n_media_ids;
+	int64_t	 since;
+};
+int	state_owe_search(struct state *st, const struct state_owed *o);
+int	state_clear_owed(struct state *st, const char *instance, const char *hash,
+	    const char *arr);
+int	state_load_owed(struct state *st, struct state_owed **out, size_t *n);
+void	state_owed_free(struct state_owed *v, size_t n);
 
 /* Number of rows changed by write statements since open (for the benchmark). */
 int64_t	state_rows_written(const struct state *st);

@@ -70,8 +70,8 @@ step_info(struct inst *in)
 {
 	static const char *const endpoints[] = { "app/version", "app/webapiVersion",
 	    "torrents/categories" };
-	bool want_space = !in->sw->read_only_discovery &&
-	    config_instance_free_space(in->sw->cfg, in->qc.ic) >= 0;
+	bool want_space = in->sw->want_free_space || (!in->sw->read_only_discovery &&
+	    config_instance_free_space(in->sw->cfg, in->qc.ic) >= 0);
 
 	in->pending = 3 + (want_space ? 1 : 0);
 	for (int i = 0; i < 3; i++)

@@ -27,6 +27,9 @@ outcomes_free(struct outcomes *o)
 		free(o->v[i]->detail);
 		free(o->v[i]->error);
 		free(o->v[i]->category);
+		free(o->v[i]->media_ids);
+		free(o->v[i]->owed_hash);
+		free(o->v[i]->owed_name);
 		free(o->v[i]);
 	}
 	free(o->v);
@@ -166,12 +169,14 @@ plan_outcomes(struct sweep *sw)
 		const struct qbit_torrent *t = torrent_of(it);
 		struct policy_decision *d = &it->d;
 
+		char safe[300];
 		if (d->report)
-			log_warn("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash, t->name,
+			log_warn("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash,
+			    log_sanitize(t->name, safe, sizeof(safe)),
 			    d->waiting ? d->waiting : d->rule ? d->rule : "needs attention");
 		else if (d->waiting != NULL)
-			log_info("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash, t->name,
-			    d->waiting);
+			log_info("%s: %.8s %s: %s", it->in->qc.ic->name, t->hash,
+			    log_sanitize(t->name, safe, sizeof(safe)), d->waiting);
 		for (size_t a = 0; a < d->n_actions; a++) {
 			const struct policy_action *pa = &d->actions[a];
 			struct outcome *o, *bl = NULL;
@@ -227,6 +232,9 @@ plan_outcomes(struct sweep *sw)
 				s->arr = arr;
 				s->record = rec;
 				s->after = o;
+				s->media_ids = xcalloc(rec->n_media_ids, sizeof(int64_t));
+				memcpy(s->media_ids, rec->media_ids, rec->n_media_ids * sizeof(int64_t));
+				s->n_media_ids = rec->n_media_ids;
 			}
 		}
 	}
@@ -523,9 +531,9 @@ send_searches(struct sweep *sw)
 			if (o->kind != ACT_SEARCH || o->arr != &sw->cfg->arrs[a] || !outcome_ready(o))
 				continue;
 			batch_add(b, o);
-			for (size_t k = 0; k < o->record->n_media_ids; k++) {
+			for (size_t k = 0; k < o->n_media_ids; k++) {
 				ids = xreallocarray(ids, n + 1, sizeof(*ids));
-				ids[n++] = o->record->media_ids[k];
+				ids[n++] = o->media_ids[k];
 			}
 		}
 		if (b->n == 0 || sw->opt->dry_run) {
@@ -560,6 +568,7 @@ import_done(struct http_request *req)
 		snprintf(o->command_status, sizeof(o->command_status), "queued");
 	}
 	outcome_set(o, "done", NULL);
+	test_kill_point("act");
 }
 
 static void
@@ -583,6 +592,7 @@ verify_done(struct http_request *req)
 	free(o->detail);
 	o->detail = xasprintf("command %lld %s", (long long)id, o->command_status);
 	outcome_set(o, "done", NULL);
+	test_kill_point("act");
 }
 
 static void
@@ -711,7 +721,7 @@ send_set_categories(struct sweep *sw, struct inst *in)
 static void
 log_outcome(const struct outcome *o)
 {
-	char name[300], reason[600];
+	char name[300], reason[600], detail[400];
 	const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
 	void (*logf)(const char *, ...) = log_notice;
 
@@ -723,14 +733,15 @@ log_outcome(const struct outcome *o)
 		logf = log_info;
 	log_sanitize(t ? t->name : "", name, sizeof(name));
 	log_sanitize(o->reason, reason, sizeof(reason));
+	log_sanitize(o->detail ? o->detail : "", detail, sizeof(detail));
 	if (t != NULL)
 		logf("%s: %.8s %s: %s%s%s (%s: %s)%s%s: %s%s%s", o->in->qc.ic->name, t->hash, name,
 		    policy_action_name(o->kind), o->arr ? " in " : "", o->arr ? o->arr->name : "",
-		    o->rule, reason, o->detail ? "; " : "", o->detail ? o->detail : "",
+		    o->rule, reason, o->detail ? "; " : "", detail,
 		    o->result ? o->result : "?", o->error ? ": " : "", o->error ? o->error : "");
 	else
 		logf("%s: %s %s: %s%s%s", o->in->qc.ic->name, policy_action_name(o->kind),
-		    o->detail ? o->detail : "", o->result ? o->result : "?",
+		    detail, o->result ? o->result : "?",
 		    o->error ? ": " : "", o->error ? o->error : "");
 }
 
@@ -791,8 +802,10 @@ apply_results(struct sweep *sw)
 				r->import_result = xstrdup(o->command_status);
 				if (strcmp(o->command_status, "failed") == 0 ||
 				    strcmp(o->command_status, "aborted") == 0) {
+					char safe[300];
 					log_warn("%s: %.8s %s: %s import command %lld %s",
-					    o->in->qc.ic->name, r->hash, r->name, o->arr->name,
+					    o->in->qc.ic->name, r->hash,
+					    log_sanitize(r->name, safe, sizeof(safe)), o->arr->name,
 					    (long long)r->import_command_id, o->command_status);
 					sw->partial = true;
 				}
@@ -812,6 +825,91 @@ apply_results(struct sweep *sw)
 	}
 }
 
+/*
+ * Searches owed by an earlier run that died after its blocklist: searched
+ * now unless this run decided a new blocklist and search for the same
+ * torrent anyway.
+ */
+static void
+plan_owed_searches(struct sweep *sw)
+{
+	struct state_owed *owed = NULL;
+	size_t n = 0;
+
+	if (sw->st == NULL || state_load_owed(sw->st, &owed, &n) == -1)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = NULL;
+		const struct arr_config *arr = NULL;
+		bool covered = false;
+
+		for (size_t k = 0; k < sw->n_insts; k++)
+			if (strcmp(sw->insts[k].qc.ic->name, owed[i].instance) == 0)
+				in = &sw->insts[k];
+		for (size_t k = 0; k < sw->cfg->n_arrs; k++)
+			if (strcmp(sw->cfg->arrs[k].name, owed[i].arr) == 0 &&
+			    sw->cfg->arrs[k].uri != NULL)
+				arr = &sw->cfg->arrs[k];
+		for (size_t k = 0; k < sw->outcomes.n; k++) {
+			const struct outcome *o = sw->outcomes.v[k];
+			covered = covered || (o->kind == ACT_SEARCH && o->item != NULL &&
+			    o->in == in && strcmp(torrent_of(o->item)->hash, owed[i].hash) == 0);
+		}
+		if (in == NULL || arr == NULL || covered || owed[i].n_media_ids == 0)
+			continue;
+		char since[32], reason[160];
+		time_iso8601((time_t)owed[i].since, since, sizeof(since));
+		snprintf(reason, sizeof(reason), "owed since %s: the run that blocklisted "
+		    "it ended before searching", since);
+		struct outcome *o = outcome_new(sw, in, NULL, ACT_SEARCH, "owed-search", reason);
+		o->arr = arr;
+		o->media_ids = owed[i].media_ids;
+		o->n_media_ids = owed[i].n_media_ids;
+		owed[i].media_ids = NULL;
+		o->owed_hash = xstrdup(owed[i].hash);
+		o->owed_name = xstrdup(owed[i].name ? owed[i].name : "");
+		o->detail = xasprintf("%.8s %s", owed[i].hash, o->owed_name);
+	}
+	state_owed_free(owed, n);
+}
+
+/* Remember the searches this run owes before any blocklist is sent. */
+static void
+persist_owed_searches(struct sweep *sw)
+{
+	bool any = false;
+
+	if (sw->opt->dry_run || sw->st == NULL)
+		return;
+	for (size_t i = 0; i < sw->outcomes.n && !any; i++)
+		any = sw->outcomes.v[i]->kind == ACT_SEARCH && sw->outcomes.v[i]->item != NULL &&
+		    sw->outcomes.v[i]->result == NULL;
+	if (!any || state_begin(sw->st) == -1)
+		return;
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		const struct outcome *o = sw->outcomes.v[i];
+		const struct qbit_torrent *t;
+		struct state_owed so;
+
+		if (o->kind != ACT_SEARCH || o->item == NULL || o->result != NULL)
+			continue;
+		t = torrent_of(o->item);
+		memset(&so, 0, sizeof(so));
+		so.instance = (char *)(uintptr_t)o->in->qc.ic->name;
+		so.hash = (char *)(uintptr_t)t->hash;
+		so.name = t->name;
+		so.arr = o->arr->name;
+		so.media_ids = o->media_ids;
+		so.n_media_ids = o->n_media_ids;
+		so.since = sw->now;
+		if (state_owe_search(sw->st, &so) == -1) {
+			state_rollback(sw->st);
+			return;
+		}
+	}
+	state_commit(sw->st);
+}
+
 void
 sweep_act(struct sweep *sw)
 {
@@ -819,6 +917,8 @@ sweep_act(struct sweep *sw)
 
 	plan_outcomes(sw);
 	plan_free_space(sw);
+	plan_owed_searches(sw);
+	persist_owed_searches(sw);
 	/* Arrs without URI: their side is skipped, said once per run. */
 	for (size_t i = 0; i < sw->n_items; i++) {
 		const struct arr_config *a = sw->items[i].arr;
@@ -913,6 +1013,23 @@ sweep_record(struct sweep *sw)
 	}
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct outcome *o = sw->outcomes.v[i];
+		const struct outcome *bl;
+		bool settled;
+
+		if (o->kind != ACT_SEARCH)
+			continue;
+		/* Owed until the Arr took it, or until we know no blocklist happened. */
+		bl = o->after;
+		if (bl != NULL && bl->kind != ACT_BLOCKLIST)
+			bl = bl->after;
+		settled = strcmp(o->result, "done") == 0 ||
+		    (bl != NULL && strcmp(bl->result, "done") != 0);
+		if (settled && state_clear_owed(sw->st, o->in->qc.ic->name,
+		    o->item ? torrent_of(o->item)->hash : o->owed_hash, o->arr->name) == -1)
+			goto fail;
+	}
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
 		const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
 		struct state_action a;
 		char *reason = o->detail ? xasprintf("%s: %s; %s", o->rule, o->reason, o->detail) :
@@ -920,8 +1037,8 @@ sweep_record(struct sweep *sw)
 		memset(&a, 0, sizeof(a));
 		a.time = sw->now;
 		a.instance = o->in->qc.ic->name;
-		a.hash = t ? t->hash : NULL;
-		a.name = t ? t->name : o->category;
+		a.hash = t ? t->hash : o->owed_hash;
+		a.name = t ? t->name : o->owed_name ? o->owed_name : o->category;
 		a.action = policy_action_name(o->kind);
 		a.reason = reason;
 		a.result = o->result;

@@ -85,10 +85,11 @@ instance_json(const struct inst *in)
 	    "error", jstr(in->qc.error));
 }
 
-void
-sweep_print_json(struct sweep *sw)
+json_t *
+sweep_json(struct sweep *sw)
 {
-	json_t *doc, *insts = json_array(), *torrents = json_array(), *actions = json_array();
+	json_t *insts = json_array(), *torrents = json_array(), *actions = json_array();
+	const struct http_stats *hs = http_stats(sw->http);
 	char started[32];
 
 	for (size_t i = 0; i < sw->n_insts; i++)
@@ -96,10 +97,10 @@ sweep_print_json(struct sweep *sw)
 	for (size_t i = 0; i < sw->n_items; i++) {
 		const struct item *it = &sw->items[i];
 		const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
-		json_array_append_new(torrents, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:o}",
+		json_array_append_new(torrents, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:o}",
 		    "hash", t->hash, "instance", it->in->qc.ic->name, "name", jtext(t->name),
 		    "category", jtext(t->category), "arr", jstr(it->arr ? it->arr->name : NULL),
-		    "state", jtext(t->state), "progress", t->progress,
+		    "state", jtext(t->state), "progress", t->progress, "ratio", t->ratio,
 		    "waiting", jtext(it->d.waiting)));
 	}
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
@@ -107,17 +108,21 @@ sweep_print_json(struct sweep *sw)
 		const struct qbit_torrent *t = o->item ?
 		    &o->item->in->qc.torrents.items[o->item->index] : NULL;
 		json_array_append_new(actions, json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
-		    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : NULL),
-		    "name", jtext(t ? t->name : NULL), "action", policy_action_name(o->kind),
+		    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : o->owed_hash),
+		    "name", jtext(t ? t->name : o->owed_name), "action", policy_action_name(o->kind),
 		    "rule", o->rule, "reason", jtext(o->reason), "detail", jtext(o->detail),
 		    "result", o->result, "error", jtext(o->error),
 		    "arr", jstr(o->arr ? o->arr->name : NULL)));
 	}
 	time_iso8601(sw->started, started, sizeof(started));
-	doc = json_pack("{s:b, s:s, s:I, s:o, s:o, s:o}", "dry_run", sw->opt->dry_run,
-	    "started", started, "duration_ms", (json_int_t)(monotonic_ms() - sw->t0),
-	    "instances", insts, "torrents", torrents, "actions", actions);
-	print_doc(doc);
+	return json_pack("{s:b, s:s, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+	    "dry_run", sw->opt->dry_run, "started", started,
+	    "duration_ms", (json_int_t)(monotonic_ms() - sw->t0),
+	    "instances", insts, "torrents", torrents, "actions", actions,
+	    "stats", "requests", (json_int_t)hs->requests,
+	    "wire_bytes", (json_int_t)hs->wire_bytes,
+	    "body_bytes", (json_int_t)hs->body_bytes,
+	    "rows_written", (json_int_t)(sw->st ? state_rows_written(sw->st) : 0));
 }
 
 /* The lock, the state file and the rows: shared by sweep and the read-only commands. */
@@ -138,6 +143,7 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 	char buf[4096];
 	const char *path = sweep_state_path(cfg, opt, buf, sizeof(buf));
 	int lockfd = -1, rc;
+	json_t *doc;
 
 	if (!opt->dry_run) {
 		lockfd = state_lock(path);
@@ -168,8 +174,13 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 	}
 	if (!opt->dry_run && sweep_record(&sw) == -1)
 		rc = EXIT_STATE;
+	doc = sweep_json(&sw);
+	json_object_set_new(doc, "exit_status", json_integer(rc));
+	if (!opt->dry_run)
+		sweep_publish(&sw, doc, rc != 0);
 	if (opt->json)
-		sweep_print_json(&sw);
+		print_doc(json_incref(doc));
+	json_decref(doc);
 	log_info("swept %zu instance(s), %zu managed torrent(s), %zu action(s) in %lld ms",
 	    sw.n_insts, sw.n_items, sw.outcomes.n, (long long)(monotonic_ms() - sw.t0));
 	sweep_fini(&sw);
@@ -212,11 +223,26 @@ sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile
 	if (sweep_init(&sw, cfg, opt, stop) == -1)
 		return EXIT_PARTIAL;
 	sw.read_only_discovery = true;
+	sw.want_free_space = true;
 	if (open_state(&sw, path, true) == -1) {
 		sweep_fini(&sw);
 		return EXIT_STATE;
 	}
 	sweep_discover(&sw);
+	if (opt->html_path != NULL) {
+		/* Pending actions come from a read-only decision pass. */
+		struct sweep_options ro = *opt;
+		ro.dry_run = true;
+		sw.opt = &ro;
+		sweep_reconcile(&sw);
+		sweep_decide(&sw);
+		if (sweep_write_status_page(&sw, opt->html_path) == -1)
+			rc = EXIT_PARTIAL;
+		sw.opt = opt;
+	}
+	for (size_t i = 0; i < sw.n_insts; i++)
+		if (sw.insts[i].failed)
+			rc = EXIT_PARTIAL;
 	if (opt->json) {
 		json_t *insts = json_array(), *rows = json_array();
 		for (size_t i = 0; i < sw.n_insts; i++) {

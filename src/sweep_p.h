@@ -67,6 +67,10 @@ struct outcome {
 	char		*category;	/* ACT_CREATE_CATEGORY, ACT_SET_CATEGORY */
 	int64_t		 command_id;	/* ACT_IMPORT */
 	char		 command_status[32];
+	int64_t		*media_ids;	/* ACT_SEARCH */
+	size_t		 n_media_ids;
+	char		*owed_hash;	/* ACT_SEARCH owed by an earlier run (item NULL) */
+	char		*owed_name;
 };
 
 struct outcomes {
@@ -94,6 +98,7 @@ struct sweep {
 	int64_t			 t0;
 	bool			 partial;
 	bool			 read_only_discovery;	/* status, explain */
+	bool			 want_free_space;	/* status: always ask */
 };
 
 int	sweep_init(struct sweep *sw, const struct config *cfg,
@@ -111,8 +116,16 @@ void	sweep_act(struct sweep *sw);
 int	sweep_record(struct sweep *sw);
 
 /* sweep_out.c */
-void	sweep_print_json(struct sweep *sw);
+struct json_t;
+/* The --json document of a sweep (new reference). */
+struct json_t *sweep_json(struct sweep *sw);
 const char *sweep_state_path(const struct config *cfg, const struct sweep_options *opt,
 	    char *buf, size_t n);
+
+/* sweep_publish.c: after a real sweep, for people and other programs. */
+/* Status page, metrics and notifications as configured; failures only warn. */
+void	sweep_publish(struct sweep *sw, struct json_t *doc, bool failed);
+/* The self-contained HTML status page; 0 or -1. */
+int	sweep_write_status_page(struct sweep *sw, const char *path);
 
 #endif

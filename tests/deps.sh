@@ -3,7 +3,7 @@
 # Without root (or without apt-get) print the exact command instead.
 PKGS="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 libinih-dev libcmocka-dev qbittorrent-nox python3 sqlite3 jq mandoc iproute2
-util-linux valgrind"
+util-linux valgrind chromium curl"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -28,8 +28,8 @@ import stat
 import subprocess
 import unittest
 
-from harness import (BINARY, REPO, IntegrationTestCase, TempDir, free_port,
-                     run_tool, write_config)
+from harness import (BINARY, REPO, SANITIZER_MARKERS, IntegrationTestCase,
+                     TempDir, _clean_env, free_port, run_tool, write_config)
 
 MAN1 = os.path.join(REPO, "man", "qbitrr-sweep.1")
 MAN5 = os.path.join(REPO, "man", "qbitrr.ini.5")
@@ -463,21 +463,70 @@ class ManPageCommandTest(IntegrationTestCase):
         self.assertEqual(r.rc, 1, r)
         doc = r.json()
         text = "\n".join(self.secs["JSON OUTPUT"])
-        for k in list(doc) + list(doc["instances"][0]):
+        self.assertIn("stats", doc)
+        self.assertIn("exit_status", doc)
+        for k in list(doc) + list(doc["instances"][0]) + list(doc["stats"]):
+            self.assertIn('"%s"' % k, text)
+        # The torrent keys of sweep_json() (no torrent is found here).
+        src = read(os.path.join(SRC, "sweep_out.c"))
+        fn = src[src.index("sweep_json(struct sweep *sw)"):]
+        fn = fn[:fn.index("for (size_t i = 0; i < sw->outcomes.n")]
+        keys = re.findall(r'"(\w+)", ', fn[fn.index("json_pack("):])
+        self.assertIn("ratio", keys)
+        for k in keys:
             self.assertIn('"%s"' % k, text)
 
+    def run_stderr_to_file(self, args, journal_stream):
+        """Run the tool with stderr redirected into a file, as systemd
+        connects it to the journal; journal_stream(st) gives JOURNAL_STREAM
+        from that file's stat.  Returns (rc, stderr text)."""
+        err = os.path.join(self.tmp, "stderr-%d" % len(os.listdir(self.tmp)))
+        with open(err, "w") as f:
+            st = os.fstat(f.fileno())
+            env = _clean_env({"JOURNAL_STREAM": journal_stream(st)})
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+            env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+            p = subprocess.run([BINARY] + args, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=f, env=env,
+                               timeout=120)
+        text = read(err)
+        for m in SANITIZER_MARKERS:
+            self.assertNotIn(m, text)
+        return p.returncode, text
+
     def test_logging_prefixes(self):
-        """The LOGGING section's two line forms."""
+        """The LOGGING section's two line forms: the program name, or the
+        sd-daemon priority when JOURNAL_STREAM names stderr's dev:inode."""
         port = free_port()
         cfg = write_config(self.tmp, "[qBit-Doc]\nHost = 127.0.0.1\nPort = %d\n"
                            % port)
         r = run_tool(["-c", cfg, "-n"], env={"JOURNAL_STREAM": None})
         self.assertEqual(r.rc, 1, r)
         self.assertRegex(r.stderr, r"(?m)^qbitrr-sweep: error: qBit-Doc: ")
-        r = run_tool(["-c", cfg, "-n"], env={"JOURNAL_STREAM": "8:1234"})
-        self.assertRegex(r.stderr, r"(?m)^<3>error: qBit-Doc: ")
-        self.assertNotIn("qbitrr-sweep:", r.stderr)
-        self.assertIn("<3>", read(MAN1))
+        # stderr is the stream JOURNAL_STREAM names: priorities, no name.
+        rc, err = self.run_stderr_to_file(
+            ["-c", cfg, "-n"], lambda st: "%d:%d" % (st.st_dev, st.st_ino))
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"(?m)^<3>error: qBit-Doc: ")
+        self.assertNotIn("qbitrr-sweep:", err)
+        for line in err.splitlines():
+            self.assertRegex(line, r"^<[3-7]>")
+        # A JOURNAL_STREAM naming another file (stderr redirected inside
+        # the service) is ignored: the normal prefix.
+        rc, err = self.run_stderr_to_file(
+            ["-c", cfg, "-n"], lambda st: "%d:%d" % (st.st_dev, st.st_ino + 1))
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"(?m)^qbitrr-sweep: error: qBit-Doc: ")
+        self.assertNotRegex(err, r"(?m)^<\d>")
+        # Nor is one that names no file at all (no inode is 0).
+        r = run_tool(["-c", cfg, "-n"], env={"JOURNAL_STREAM": "0:0"})
+        self.assertRegex(r.stderr, r"(?m)^qbitrr-sweep: error: qBit-Doc: ")
+        self.assertNotRegex(r.stderr, r"(?m)^<\d>")
+        logging = "\n".join(self.secs["LOGGING"])
+        for prio in ("<3>", "<4>", "<5>", "<6>", "<7>"):
+            self.assertIn(prio, logging)
+        self.assertIn("JOURNAL_STREAM", logging)
+        self.assertIn("inode", logging)
 
 
 class ManPageConfigTest(IntegrationTestCase):
