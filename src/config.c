@@ -35,6 +35,7 @@
 
 #define SECRET_MASK	"********"
 #define SECRET_FILE_MAX	65536	/* bytes read from PasswordFile/APIKeyFile */
+#define MAX_SECTIONS	1024	/* each Arr compiles its regexes: bound the memory */
 
 /* What a section header names. */
 enum skind {
@@ -318,6 +319,7 @@ struct entry {
 	int	 hdr;		/* index into headers; -1 before any section */
 	char	*key;
 	char	*value;
+	size_t	 vlen, vcap;	/* length, allocated size of value */
 	int	 line;
 	bool	 bad;		/* already reported while reading: not interpreted */
 	bool	 cut;		/* a ';' after white space may have cut the value */
@@ -341,9 +343,10 @@ struct parser {
 	bool	 has_secret;
 
 	struct header *hdrs;
-	size_t	 n_hdrs;
+	size_t	 n_hdrs, cap_hdrs;
 	struct entry *ents;
-	size_t	 n_ents;
+	size_t	 n_ents, cap_ents;
+	bool	 too_many;	/* MAX_SECTIONS reached: reading stopped */
 	int	 cur_hdr;	/* -1 before the first header */
 	long	 last_ent;	/* entry continuation lines extend, -1 none */
 
@@ -870,12 +873,17 @@ entry_add(struct parser *p, const char *key, const char *value, bool bad)
 {
 	struct entry *e;
 
-	p->ents = xreallocarray(p->ents, p->n_ents + 1, sizeof(*p->ents));
+	if (p->n_ents == p->cap_ents) {
+		p->cap_ents = p->cap_ents ? p->cap_ents * 2 : 16;
+		p->ents = xreallocarray(p->ents, p->cap_ents, sizeof(*p->ents));
+	}
 	e = &p->ents[p->n_ents];
 	memset(e, 0, sizeof(*e));
 	e->hdr = p->cur_hdr;
 	e->key = xstrdup(key);
 	e->value = xstrdup(value);
+	e->vlen = strlen(value);
+	e->vcap = e->vlen + 1;
 	e->line = p->lineno;
 	e->bad = bad || (p->cur_hdr >= 0 && p->hdrs[p->cur_hdr].dup);
 	e->cut = p->semicolon;
@@ -891,7 +899,16 @@ header_add(struct parser *p, const char *name)
 	struct header *h;
 	size_t i;
 
-	p->hdrs = xreallocarray(p->hdrs, p->n_hdrs + 1, sizeof(*p->hdrs));
+	if (p->n_hdrs == MAX_SECTIONS) {
+		perr(p, p->lineno, "more than %d sections; the rest of the "
+		    "file is not read", MAX_SECTIONS);
+		p->too_many = true;
+		return;
+	}
+	if (p->n_hdrs == p->cap_hdrs) {
+		p->cap_hdrs = p->cap_hdrs ? p->cap_hdrs * 2 : 16;
+		p->hdrs = xreallocarray(p->hdrs, p->cap_hdrs, sizeof(*p->hdrs));
+	}
 	h = &p->hdrs[p->n_hdrs];
 	memset(h, 0, sizeof(*h));
 	h->name = xstrdup(name);
@@ -936,7 +953,7 @@ reader(char *str, int num, void *stream)
 	char *name;
 
 	finish_line(p);
-	if (num < 2)
+	if (num < 2 || p->too_many)
 		return NULL;
 	limit = (size_t)num - 1;
 	errno = 0;
@@ -1036,7 +1053,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
 	struct entry *e;
-	char *joined;
+	size_t n;
 
 	(void)section;	/* ours is tracked by the reader, untruncated */
 	p->called = true;
@@ -1046,12 +1063,16 @@ handler(void *user, const char *section, const char *name, const char *value)
 		e = &p->ents[p->last_ent];
 		if (*value == '\0')
 			return 1;
-		if (*e->value == '\0')
-			joined = xstrdup(value);
-		else
-			joined = xasprintf("%s %s", e->value, value);
-		free(e->value);
-		e->value = joined;
+		/* Append " value" in place: a long list has many lines. */
+		n = strlen(value);
+		while (e->vlen + n + 2 > e->vcap) {
+			e->vcap *= 2;
+			e->value = xrealloc(e->value, e->vcap);
+		}
+		if (e->vlen > 0)
+			e->value[e->vlen++] = ' ';
+		memcpy(e->value + e->vlen, value, n + 1);
+		e->vlen += n;
 		e->cut |= p->semicolon;
 		return 1;
 	}

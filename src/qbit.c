@@ -126,22 +126,31 @@ load_json(const char *data, size_t len, char *err, size_t errlen)
 	return doc;
 }
 
+/* A document that must be a JSON array of "what"; NULL with err otherwise. */
+static json_t *
+load_array(const char *data, size_t len, const char *what, char *err, size_t errlen)
+{
+	json_t *doc = load_json(data, len, err, errlen);
+
+	if (doc != NULL && !json_is_array(doc)) {
+		snprintf(err, errlen, "expected a JSON array of %s", what);
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
 int
 qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *out,
     size_t *skipped, char *err, size_t errlen)
 {
-	json_t *doc = load_json(data, len, err, errlen), *o;
+	json_t *doc, *o;
 	size_t i;
 
 	if (skipped != NULL)
 		*skipped = 0;
-	if (doc == NULL)
+	if ((doc = load_array(data, len, "torrents", err, errlen)) == NULL)
 		return -1;
-	if (!json_is_array(doc)) {
-		snprintf(err, errlen, "expected a JSON array of torrents");
-		json_decref(doc);
-		return -1;
-	}
 	if (out->n + json_array_size(doc) > out->cap) {
 		out->cap = out->n + json_array_size(doc);
 		out->items = xreallocarray(out->items, out->cap, sizeof(*out->items));
@@ -209,16 +218,11 @@ int
 qbit_parse_files(const char *data, size_t len, struct qbit_file_list *out,
     char *err, size_t errlen)
 {
-	json_t *doc = load_json(data, len, err, errlen), *o;
+	json_t *doc, *o;
 	size_t i;
 
-	if (doc == NULL)
+	if ((doc = load_array(data, len, "files", err, errlen)) == NULL)
 		return -1;
-	if (!json_is_array(doc)) {
-		snprintf(err, errlen, "expected a JSON array of files");
-		json_decref(doc);
-		return -1;
-	}
 	out->items = xcalloc(json_array_size(doc) + 1, sizeof(*out->items));
 	out->n = 0;
 	json_array_foreach(doc, i, o) {
@@ -249,16 +253,11 @@ int
 qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
     char *err, size_t errlen)
 {
-	json_t *doc = load_json(data, len, err, errlen), *o;
+	json_t *doc, *o;
 	size_t i;
 
-	if (doc == NULL)
+	if ((doc = load_array(data, len, "trackers", err, errlen)) == NULL)
 		return -1;
-	if (!json_is_array(doc)) {
-		snprintf(err, errlen, "expected a JSON array of trackers");
-		json_decref(doc);
-		return -1;
-	}
 	out->items = xcalloc(json_array_size(doc) + 1, sizeof(*out->items));
 	out->n = 0;
 	json_array_foreach(doc, i, o) {

@@ -278,3 +278,31 @@ class ConfigTest(H.IntegrationTestCase):
         r = H.run_tool(["-c", os.path.join(self.tmp, "nope.ini")])
         self.assertEqual(r.rc, 78)
         self.assertIn("nope.ini", r.stderr)
+
+
+class RequestBudgetTest(Env):
+
+    def test_steady_state_sweep_costs_login_categories_and_one_list_per_category(self):
+        a = self.qbt[0]
+        proxy = H.FaultProxy(a.url)
+        self.addCleanup(proxy.close)
+        self.config(instance_section("qBit", a, url=proxy.url)
+                    + arr_section("Radarr-Movies", "radarr")
+                    + arr_section("Sonarr-TV", "sonarr"))
+        for i in range(5):
+            a.add(self.torrent("Budget.%d.mkv" % i, size=20000 + i), category="radarr",
+                  skip_checking=True)
+        self.sweep(check=0)
+        first = [q["path"] for q in proxy.requests()]
+        self.assertIn("/api/v2/app/webapiVersion", first)
+        proxy.clear()
+        r = self.sweep("--json", check=0)
+        paths = sorted(q["path"].replace("/api/v2/", "") for q in proxy.requests())
+        self.assertEqual(paths, ["auth/login", "torrents/categories"]
+                         + ["torrents/info"] * 4)      # radarr, sonarr, failed, recheck
+        cats = sorted(q["query"].get("category") for q in proxy.requests()
+                      if q["path"].endswith("torrents/info"))
+        self.assertEqual(cats, ["failed", "radarr", "recheck", "sonarr"])
+        doc = r.json()
+        self.assertEqual(doc["instances"][0]["version"], "v4.5.2")
+        self.assertEqual(doc["stats"]["requests"], 6)
