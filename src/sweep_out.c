@@ -85,44 +85,102 @@ instance_json(const struct inst *in)
 	    "error", jstr(in->qc.error));
 }
 
-json_t *
-sweep_json(struct sweep *sw)
+static json_t *
+torrent_json(const struct item *it)
 {
-	json_t *insts = json_array(), *torrents = json_array(), *actions = json_array();
+	const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
+
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:o}",
+	    "hash", t->hash, "instance", it->in->qc.ic->name, "name", jtext(t->name),
+	    "category", jtext(t->category), "arr", jstr(it->arr ? it->arr->name : NULL),
+	    "state", jtext(t->state), "progress", t->progress, "ratio", t->ratio,
+	    "waiting", jtext(it->d.waiting));
+}
+
+static json_t *
+action_json(const struct outcome *o)
+{
+	const struct qbit_torrent *t = o->item ?
+	    &o->item->in->qc.torrents.items[o->item->index] : NULL;
+
+	return json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
+	    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : o->owed_hash),
+	    "name", jtext(t ? t->name : o->owed_name), "action", policy_action_name(o->kind),
+	    "rule", o->rule, "reason", jtext(o->reason), "detail", jtext(o->detail),
+	    "result", o->result, "error", jtext(o->error),
+	    "arr", jstr(o->arr ? o->arr->name : NULL));
+}
+
+/* Everything of the document but its torrents and actions. */
+static json_t *
+document_head(struct sweep *sw)
+{
 	const struct http_stats *hs = http_stats(sw->http);
+	json_t *insts = json_array();
 	char started[32];
 
 	for (size_t i = 0; i < sw->n_insts; i++)
 		json_array_append_new(insts, instance_json(&sw->insts[i]));
-	for (size_t i = 0; i < sw->n_items; i++) {
-		const struct item *it = &sw->items[i];
-		const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
-		json_array_append_new(torrents, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:o}",
-		    "hash", t->hash, "instance", it->in->qc.ic->name, "name", jtext(t->name),
-		    "category", jtext(t->category), "arr", jstr(it->arr ? it->arr->name : NULL),
-		    "state", jtext(t->state), "progress", t->progress, "ratio", t->ratio,
-		    "waiting", jtext(it->d.waiting)));
-	}
-	for (size_t i = 0; i < sw->outcomes.n; i++) {
-		const struct outcome *o = sw->outcomes.v[i];
-		const struct qbit_torrent *t = o->item ?
-		    &o->item->in->qc.torrents.items[o->item->index] : NULL;
-		json_array_append_new(actions, json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:s, s:o, s:o}",
-		    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : o->owed_hash),
-		    "name", jtext(t ? t->name : o->owed_name), "action", policy_action_name(o->kind),
-		    "rule", o->rule, "reason", jtext(o->reason), "detail", jtext(o->detail),
-		    "result", o->result, "error", jtext(o->error),
-		    "arr", jstr(o->arr ? o->arr->name : NULL)));
-	}
 	time_iso8601(sw->started, started, sizeof(started));
-	return json_pack("{s:b, s:s, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I}}",
 	    "dry_run", sw->opt->dry_run, "started", started,
-	    "duration_ms", (json_int_t)(monotonic_ms() - sw->t0),
-	    "instances", insts, "torrents", torrents, "actions", actions,
+	    "duration_ms", (json_int_t)(monotonic_ms() - sw->t0), "instances", insts,
 	    "stats", "requests", (json_int_t)hs->requests,
 	    "wire_bytes", (json_int_t)hs->wire_bytes,
 	    "body_bytes", (json_int_t)hs->body_bytes,
 	    "rows_written", (json_int_t)(sw->st ? state_rows_written(sw->st) : 0));
+}
+
+json_t *
+sweep_json(struct sweep *sw)
+{
+	json_t *doc = document_head(sw), *torrents = json_array(), *actions = json_array();
+
+	for (size_t i = 0; i < sw->n_items; i++)
+		json_array_append_new(torrents, torrent_json(&sw->items[i]));
+	for (size_t i = 0; i < sw->outcomes.n; i++)
+		json_array_append_new(actions, action_json(sw->outcomes.v[i]));
+	json_object_set_new(doc, "torrents", torrents);
+	json_object_set_new(doc, "actions", actions);
+	return doc;
+}
+
+/*
+ * The --json document on stdout, one torrent at a time: with tens of
+ * thousands of managed torrents a whole tree would cost more than the
+ * sweep itself.
+ */
+static void
+print_json_stream(struct sweep *sw, int exit_status)
+{
+	json_t *head = document_head(sw), *v;
+	const char *key;
+	const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII;
+	bool first = true;
+
+	json_object_set_new(head, "exit_status", json_integer(exit_status));
+	fputc('{', stdout);
+	json_object_foreach(head, key, v) {
+		printf("%s\"%s\":", first ? "" : ",", key);
+		json_dumpf(v, stdout, flags | JSON_ENCODE_ANY);
+		first = false;
+	}
+	fputs(",\n\"torrents\":[", stdout);
+	for (size_t i = 0; i < sw->n_items; i++) {
+		json_t *t = torrent_json(&sw->items[i]);
+		fputs(i ? ",\n" : "\n", stdout);
+		json_dumpf(t, stdout, flags);
+		json_decref(t);
+	}
+	fputs("],\n\"actions\":[", stdout);
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		json_t *a = action_json(sw->outcomes.v[i]);
+		fputs(i ? ",\n" : "\n", stdout);
+		json_dumpf(a, stdout, flags);
+		json_decref(a);
+	}
+	fputs("]}\n", stdout);
+	json_decref(head);
 }
 
 /* The lock, the state file and the rows: shared by sweep and the read-only commands. */
@@ -174,13 +232,17 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 	}
 	if (!opt->dry_run && sweep_record(&sw) == -1)
 		rc = EXIT_STATE;
-	doc = sweep_json(&sw);
-	json_object_set_new(doc, "exit_status", json_integer(rc));
+	/* The document costs a copy of every torrent: built only for a notifier. */
+	doc = NULL;
+	if (!opt->dry_run && sweep_wants_document(&sw, rc != 0)) {
+		doc = sweep_json(&sw);
+		json_object_set_new(doc, "exit_status", json_integer(rc));
+	}
 	if (!opt->dry_run)
 		sweep_publish(&sw, doc, rc != 0);
-	if (opt->json)
-		print_doc(json_incref(doc));
 	json_decref(doc);
+	if (opt->json)
+		print_json_stream(&sw, rc);
 	log_info("swept %zu instance(s), %zu managed torrent(s), %zu action(s) in %lld ms",
 	    sw.n_insts, sw.n_items, sw.outcomes.n, (long long)(monotonic_ms() - sw.t0));
 	sweep_fini(&sw);

@@ -126,6 +126,8 @@ const char *sweep_state_path(const struct config *cfg, const struct sweep_option
 /* sweep_publish.c: after a real sweep, for people and other programs. */
 /* Status page, metrics and notifications as configured; failures only warn. */
 void	sweep_publish(struct sweep *sw, struct json_t *doc, bool failed);
+/* Whether a notifier will want the --json document after this sweep. */
+bool	sweep_wants_document(const struct sweep *sw, bool failed);
 /* The self-contained HTML status page; 0 or -1. */
 int	sweep_write_status_page(struct sweep *sw, const char *path);
 

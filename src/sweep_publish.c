@@ -436,18 +436,26 @@ webhook_done(struct http_request *req)
 		log_warn("WebhookURL: POST failed: %s", http_failure(req, why, sizeof(why)));
 }
 
+bool
+sweep_wants_document(const struct sweep *sw, bool failed)
+{
+	const struct settings *s = &sw->cfg->settings;
+
+	return (failed || sw->outcomes.n > 0) &&
+	    (s->notify_command != NULL || s->webhook_url != NULL);
+}
+
 void
 sweep_publish(struct sweep *sw, json_t *doc, bool failed)
 {
 	const struct settings *s = &sw->cfg->settings;
-	bool news = failed || sw->outcomes.n > 0;
 	char *text = NULL;
 
 	if (s->status_page != NULL && sweep_write_status_page(sw, s->status_page) == -1)
 		log_warn("StatusPage: could not write %s", s->status_page);
 	if (s->metrics_file != NULL && write_metrics(sw, s->metrics_file) == -1)
 		log_warn("MetricsFile: could not write %s", s->metrics_file);
-	if (!news || (s->notify_command == NULL && s->webhook_url == NULL))
+	if (doc == NULL || !sweep_wants_document(sw, failed))
 		return;
 	text = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (text == NULL)

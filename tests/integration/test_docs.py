@@ -467,10 +467,10 @@ class ManPageCommandTest(IntegrationTestCase):
         self.assertIn("exit_status", doc)
         for k in list(doc) + list(doc["instances"][0]) + list(doc["stats"]):
             self.assertIn('"%s"' % k, text)
-        # The torrent keys of sweep_json() (no torrent is found here).
+        # The torrent keys of torrent_json() (no torrent is found here).
         src = read(os.path.join(SRC, "sweep_out.c"))
-        fn = src[src.index("sweep_json(struct sweep *sw)"):]
-        fn = fn[:fn.index("for (size_t i = 0; i < sw->outcomes.n")]
+        fn = src[src.index("torrent_json(const struct item *it)"):]
+        fn = fn[:fn.index("action_json(const struct outcome *o)")]
         keys = re.findall(r'"(\w+)", ', fn[fn.index("json_pack("):])
         self.assertIn("ratio", keys)
         for k in keys:
