@@ -1970,6 +1970,14 @@ re_measure(const char **pp, int depth, struct re_cost *c)
 			if (*p == ']')
 				p++;
 		} else {
+			/*
+			 * A back-reference makes matching exponential in the
+			 * subject, and subjects are torrent names from outside.
+			 */
+			if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
+				c->why = "back-references (\\1 ... \\9) are not allowed";
+				break;
+			}
 			if (*p == '\\' && p[1] != '\0')
 				p++;
 			p++;

@@ -131,8 +131,9 @@ load_array(const char *data, size_t len, const char *what, char *err, size_t err
  * of thousands of torrents on a seedbox).  A jansson tree costs about a
  * hundred allocations per torrent, so this reader walks the text once and
  * fills compact records directly, skipping the keys rules do not use.  It
- * accepts exactly what jansson accepts (RFC 8259, UTF-8 checked, integers
- * within int64) so that a broken answer is refused whole.
+ * accepts what jansson accepts (RFC 8259, UTF-8 checked, integers within
+ * int64), only stricter about raw NUL bytes, so a broken answer is refused
+ * whole.
  */
 struct jp {
 	const char	*start, *p, *end;

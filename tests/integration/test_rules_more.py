@@ -51,6 +51,7 @@ class MoreRulesTest(Env):
         a.add(user_paused, category="radarr", paused=True)
         b.add(other, category="radarr")
         a.wait_state(dl.hash, ("stalledDL",))
+        a.wait_state(user_paused.hash, ("pausedDL",))
         b.wait_state(other.hash, ("stalledDL",))
         r = self.sweep("--json", check=0)
         acts = [(x["instance"], x["name"], x["action"], x["result"]) for x in r.json()["actions"]

@@ -306,3 +306,16 @@ class RequestBudgetTest(Env):
         doc = r.json()
         self.assertEqual(doc["instances"][0]["version"], "v4.5.2")
         self.assertEqual(doc["stats"]["requests"], 6)
+
+
+class RegexSafetyTest(H.IntegrationTestCase):
+
+    def test_back_references_are_refused(self):
+        # Matching them is exponential, and the subjects are torrent names.
+        path = H.write_config(self.tmp, '[qBit]\nHost = localhost\n\n[Radarr-M]\n'
+                              'Category = radarr\n\n[Radarr-M.Torrent]\n'
+                              'FileNameExclusionRegex = ["(a+)\\\\1"]\n')
+        r = H.run_tool(["-c", path, "check-config"])
+        self.assertEqual(r.rc, 78)
+        self.assertIn("%s:8: [Radarr-M.Torrent] FileNameExclusionRegex:" % path, r.stderr)
+        self.assertIn("back-references", r.stderr)
