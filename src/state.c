@@ -21,7 +21,7 @@ struct state {
 	bool	 readonly;
 	int	 version;	/* schema version found on disk */
 	int64_t	 written;
-	sqlite3_stmt *upsert, *touch, *action;
+	sqlite3_stmt *upsert, *action;
 };
 
 static const char schema_v2[] =
@@ -395,7 +395,6 @@ state_close(struct state *st)
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->upsert);
-	sqlite3_finalize(st->touch);
 	sqlite3_finalize(st->action);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
@@ -411,6 +410,33 @@ col_text(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/*
+ * A row not marked gone was listed by every successful sweep of its
+ * instance (a sweep marks what it no longer finds), so its last sighting
+ * is that instance's last success: a sweep that changes nothing needs no
+ * write per torrent.
+ */
+static void
+derive_last_seen(struct state *st, struct state_rows *rows)
+{
+	struct state_instance *v = NULL;
+	size_t n = 0;
+
+	if (state_load_instances(st, &v, &n) == -1 || n == 0) {
+		state_instances_free(v, n);
+		return;
+	}
+	for (size_t i = 0; i < rows->n; i++) {
+		struct state_row *r = &rows->items[i];
+		if (r->gone_at != 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(v[k].name, r->instance) == 0 && v[k].last_success > r->last_seen)
+				r->last_seen = v[k].last_success;
+	}
+	state_instances_free(v, n);
 }
 
 int
@@ -476,6 +502,7 @@ state_load(struct state *st, struct state_rows *out)
 		state_rows_free(out);
 		return -1;
 	}
+	derive_last_seen(st, out);
 	state_rows_sort(out);
 	return 0;
 }
@@ -602,20 +629,6 @@ state_save_row(struct state *st, const struct state_row *r)
 	bind_time(s, 22, r->space_paused_at);
 	bind_time(s, 23, r->research_stalled_at);
 	bind_time(s, 24, r->error_reported_at);
-	return step_done(st, s);
-}
-
-int
-state_touch(struct state *st, const char *instance, const char *hash, int64_t when)
-{
-	sqlite3_stmt *s;
-
-	if (!writable(st) || (s = prepare_once(st, &st->touch,
-	    "UPDATE torrents SET last_seen=?1 WHERE hash=?2 AND instance=?3")) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, when);
-	sqlite3_bind_text(s, 2, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, instance, -1, SQLITE_TRANSIENT);
 	return step_done(st, s);
 }
 

@@ -85,9 +85,11 @@ int	state_begin(struct state *st);
 int	state_commit(struct state *st);
 void	state_rollback(struct state *st);
 
-/* Insert or update a row; when only last_seen changed use state_touch. */
+/*
+ * Insert or update a row.  A row that did not change needs no write: state_load
+ * derives a live row's last_seen from its instance's last successful sweep.
+ */
 int	state_save_row(struct state *st, const struct state_row *r);
-int	state_touch(struct state *st, const char *instance, const char *hash, int64_t when);
 
 struct state_action {
 	int64_t	 time;

@@ -28,6 +28,20 @@ item_torrent(const struct item *it)
 
 static void step_lists(struct inst *in);
 
+/* One request of discovery ended; the instance is listed when all have. */
+static void
+step_done(struct inst *in)
+{
+	if (--in->pending > 0 || in->failed)
+		return;
+	if (in->qc.api_version == NULL || in->qc.api_version[0] == '\0') {
+		qbit_client_fail(&in->qc, "app/webapiVersion", "empty answer");
+		in->failed = true;
+		return;
+	}
+	in->qc.reachable = true;
+}
+
 static void
 info_done(struct http_request *req)
 {
@@ -55,14 +69,7 @@ info_done(struct http_request *req)
 		qbit_client_fail(&in->qc, ep, "%s", err);
 		in->failed = true;
 	}
-	if (--in->pending > 0 || in->failed || *in->sw->stop)
-		return;
-	if (in->qc.api_version == NULL || in->qc.api_version[0] == '\0') {
-		qbit_client_fail(&in->qc, "app/webapiVersion", "empty answer");
-		in->failed = true;
-		return;
-	}
-	step_lists(in);
+	step_done(in);
 }
 
 static void
@@ -75,7 +82,9 @@ step_info(struct inst *in)
 
 	int first = in->version_known ? 2 : 0;
 
+	/* The lists need only the session: they go out with the rest, in one round trip. */
 	in->pending = 3 - first + (want_space ? 1 : 0);
+	step_lists(in);
 	for (int i = first; i < 3; i++)
 		qbit_call(&in->qc, in->sw->http, "GET", endpoints[i], NULL, NULL,
 		    info_done, in);
@@ -120,8 +129,7 @@ list_done(struct http_request *req)
 	}
 	qbit_torrent_list_free(&tmp);
 	test_kill_point("discover");
-	if (--in->pending == 0 && !in->failed)
-		in->qc.reachable = true;
+	step_done(in);
 }
 
 size_t
@@ -156,7 +164,7 @@ step_lists(struct inst *in)
 	const char *cats[256];
 	size_t n = sweep_managed_categories(in->sw->cfg, cats, 256);
 
-	in->pending = (int)n;
+	in->pending += (int)n;
 	for (size_t i = 0; i < n; i++) {
 		struct buf q;
 		buf_init(&q);

@@ -978,12 +978,11 @@ sweep_record(struct sweep *sw)
 		struct item *it = &sw->items[i];
 		if (it->row != NULL)
 			seen[it->row - sw->rows.items] = true;
-		if (it->row != NULL && state_row_same(it->row, &it->d.row)) {
-			if (state_touch(sw->st, it->d.row.instance, it->d.row.hash, sw->now) == -1)
-				goto fail;
-		} else if (state_save_row(sw->st, &it->d.row) == -1) {
+		/* Unchanged: its last sighting follows from the instance's record. */
+		if (it->row != NULL && state_row_same(it->row, &it->d.row))
+			continue;
+		if (state_save_row(sw->st, &it->d.row) == -1)
 			goto fail;
-		}
 	}
 	/* Rows of reachable instances that were not listed: gone (kept, marked). */
 	for (size_t i = 0; i < sw->rows.n; i++) {

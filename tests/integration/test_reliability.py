@@ -421,11 +421,23 @@ class FaultTest(ReliabilityEnv):
                 self.assertFalse(inst["qBit-Faulty"]["reachable"])
                 self.assertTrue(inst["qBit"]["reachable"])
                 self.assertEqual(self.rows("instance = 'qBit-Faulty'"), before)
-                self.assertEqual([x["last_seen"] for x in self.rows("instance = 'qBit'")],
-                                 [now])
+                # Swept: qBit's last success is now; qBit-Faulty's stays at t0.
+                self.assertEqual(self.last_success("qBit"), now)
+                self.assertEqual(self.last_success("qBit-Faulty"), t0)
         px.clear_faults()
         self.sweep(now=t0 + 600, check=0)
-        self.assertEqual(self.rows("instance = 'qBit-Faulty'")[0]["last_seen"], t0 + 600)
+        self.assertEqual(self.last_success("qBit-Faulty"), t0 + 600)
+        seen = {(t["instance"], t["last_seen"]) for t in
+                self.sweep("status", "--json", check=0).json()["torrents"]}
+        self.assertIn(("qBit-Faulty", t0 + 600), seen)
+
+    def last_success(self, instance):
+        db = sqlite3.connect(self.state)
+        try:
+            return db.execute("SELECT last_success FROM instances WHERE name = ?",
+                              (instance,)).fetchone()[0]
+        finally:
+            db.close()
 
     def test_broken_arr_queue_makes_blocklisted_removals_wait(self):
         radarr = self.fake_arr("radarr")

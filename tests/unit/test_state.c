@@ -560,15 +560,25 @@ test_touch(void **state)
 	(void)state;
 	fill_row(&a, "qBit", H1, 0);
 	fill_row(&b, "qBit-Seedbox", H1, 0);
+	a.gone_at = b.gone_at = 0;	/* live rows */
 	assert_int_equal(state_save_row(st, &a), 0);
 	assert_int_equal(state_save_row(st, &b), 0);
-	w = state_rows_written(st);
-	assert_int_equal(state_touch(st, "qBit", H1, 1999999999), 0);
-	assert_int_equal(state_rows_written(st), w + 1);
-	/* Unknown row: nothing written, no error. */
-	assert_int_equal(state_touch(st, "qBit", H2, 1999999999), 0);
-	assert_int_equal(state_touch(st, "qBit-Nope", H1, 1999999999), 0);
-	assert_int_equal(state_rows_written(st), w + 1);
+	/*
+	 * A live row's last sighting is its instance's last successful sweep:
+	 * recording the instance is one write, not one per torrent.
+	 */
+	{
+		struct state_instance si;
+		memset(&si, 0, sizeof(si));
+		si.name = (char *)"qBit";
+		si.url = (char *)"http://localhost:8080";
+		si.last_sweep = 1999999999;
+		si.last_success = 1999999999;
+		si.free_space = -1;
+		w = state_rows_written(st);
+		assert_int_equal(state_save_instance(st, &si), 0);
+		assert_int_equal(state_rows_written(st), w + 1);
+	}
 
 	assert_int_equal(state_load(st, &rows), 0);
 	assert_int_equal(rows.n, 2);
@@ -576,7 +586,7 @@ test_touch(void **state)
 	assert_true(state_row_same(&rows.items[0], &a));
 	a.last_seen = 1999999999;
 	assert_row_equal(&rows.items[0], &a);
-	/* the other instance's row is untouched */
+	/* the other instance (no successful sweep recorded) keeps its own */
 	assert_row_equal(&rows.items[1], &b);
 	state_rows_free(&rows);
 	state_close(st);
@@ -915,7 +925,6 @@ test_readonly_missing(void **state)
 		capture_start(&c);
 		assert_int_equal(state_begin(st), -1);
 		assert_int_equal(state_save_row(st, &r), -1);
-		assert_int_equal(state_touch(st, "qBit", H1, 5), -1);
 		assert_int_equal(state_add_action(st, &a), -1);
 		assert_int_equal(state_commit(st), -1);
 		state_rollback(st);
