@@ -426,6 +426,25 @@ jp_literal(struct jp *j, const char *word)
 	return true;
 }
 
+/* An object key and its ':' (j->p on the key, after white space). */
+static bool
+jp_key(struct jp *j, struct buf *key, bool *nul, const char *expected)
+{
+	if (j->p >= j->end || *j->p != '"') {
+		jp_fail(j, expected);
+		return false;
+	}
+	if (!jp_string(j, key, nul))
+		return false;
+	jp_ws(j);
+	if (j->p >= j->end || *j->p != ':') {
+		jp_fail(j, "':' expected");
+		return false;
+	}
+	j->p++;
+	return true;
+}
+
 /* Skip any value, nested ones included, without recursion. */
 static bool
 jp_skip(struct jp *j)
@@ -456,20 +475,8 @@ jp_skip(struct jp *j)
 				depth--;
 				goto after_value;
 			}
-			if (c == '{') {
-				if (j->p >= j->end || *j->p != '"') {
-					jp_fail(j, "string or '}' expected");
-					return false;
-				}
-				if (!jp_string(j, NULL, NULL))
-					return false;
-				jp_ws(j);
-				if (j->p >= j->end || *j->p != ':') {
-					jp_fail(j, "':' expected");
-					return false;
-				}
-				j->p++;
-			}
+			if (c == '{' && !jp_key(j, NULL, NULL, "string or '}' expected"))
+				return false;
 			continue;
 		}
 		if (c == '"') {
@@ -507,20 +514,8 @@ after_value:
 			}
 			j->p++;
 			jp_ws(j);
-			if (stack[depth - 1] == '}') {
-				if (j->p >= j->end || *j->p != '"') {
-					jp_fail(j, "string expected");
-					return false;
-				}
-				if (!jp_string(j, NULL, NULL))
-					return false;
-				jp_ws(j);
-				if (j->p >= j->end || *j->p != ':') {
-					jp_fail(j, "':' expected");
-					return false;
-				}
-				j->p++;
-			}
+			if (stack[depth - 1] == '}' && !jp_key(j, NULL, NULL, "string expected"))
+				return false;
 			break;
 		}
 	}
@@ -636,11 +631,7 @@ jp_torrent(struct jp *j, struct qbit_torrent *t, bool *ok, struct buf *key, stru
 		bool nul;
 
 		jp_ws(j);
-		if (j->p >= j->end || *j->p != '"') {
-			jp_fail(j, "string or '}' expected");
-			return false;
-		}
-		if (!jp_string(j, key, &nul))
+		if (!jp_key(j, key, &nul, "string or '}' expected"))
 			return false;
 		if (nul) {
 			jp_fail(j, "NUL byte in object key not supported");
@@ -652,12 +643,6 @@ jp_torrent(struct jp *j, struct qbit_torrent *t, bool *ok, struct buf *key, stru
 				tf = &torrent_fields[f];
 				fi = f;
 			}
-		jp_ws(j);
-		if (j->p >= j->end || *j->p != ':') {
-			jp_fail(j, "':' expected");
-			return false;
-		}
-		j->p++;
 		jp_ws(j);
 		if (j->p >= j->end) {
 			jp_fail(j, "unexpected end of input");
