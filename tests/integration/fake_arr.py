@@ -315,11 +315,16 @@ class State:
         self.history.append(h)
         return h
 
-    def record(self, rec):
+    def reserve(self, rec):
+        """Take the call's place in the log on arrival, so the order is the
+        order requests came in, whatever order their handlers finish."""
         with self.lock:
             self.seq += 1
             rec["seq"] = self.seq
             self.calls.append(rec)
+
+    def record(self, rec):
+        with self.lock:
             if self.record_path:
                 with open(self.record_path, "a") as f:
                     f.write(json.dumps(rec) + "\n")
@@ -387,10 +392,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
+        # The call's status is in the log before the client can read the reply.
+        self._status = status
+        if getattr(self, "_rec", None) is not None:
+            self._rec["status"] = status
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self._status = status
 
     def send_json(self, status, obj, headers=None):
         self.send(status, obj, headers=headers, raw_json=not self._is_api)
@@ -406,6 +414,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._is_api = False
         self._status = None
         self._fault = None
+        self._rec = None        # the log entry of an API call, once reserved
         u = urllib.parse.urlsplit(self.path)
         raw_path = urllib.parse.unquote(u.path)
         body_bytes = self.read_body()
@@ -464,6 +473,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if body_bytes and body_json is None:
             rec["rawBody"] = body_bytes.decode("utf-8", "replace")[:4096]
 
+        st.reserve(rec)
+        self._rec = rec
         try:
             fault = st.take_fault(self.command, path)
             if fault:
