@@ -345,6 +345,21 @@ jp_string(struct jp *j, struct buf *out, bool *nul)
 	return false;
 }
 
+/* One or more digits (a number's integer, fraction or exponent part). */
+static bool
+jp_digits(struct jp *j)
+{
+	const char *start = j->p;
+
+	while (j->p < j->end && isdigit((unsigned char)*j->p))
+		j->p++;
+	if (j->p == start) {
+		jp_fail(j, "invalid number");
+		return false;
+	}
+	return true;
+}
+
 /* A number: *is_int with *iv, else *dv.  False on malformed or out of range. */
 static bool
 jp_number(struct jp *j, bool *is_int, int64_t *iv, double *dv)
@@ -358,34 +373,23 @@ jp_number(struct jp *j, bool *is_int, int64_t *iv, double *dv)
 		j->p++;
 	if (j->p < j->end && *j->p == '0')
 		j->p++;
-	else if (j->p < j->end && *j->p >= '1' && *j->p <= '9')
-		while (j->p < j->end && isdigit((unsigned char)*j->p))
-			j->p++;
-	else {
+	else if (j->p >= j->end || *j->p < '1' || *j->p > '9' || !jp_digits(j)) {
 		jp_fail(j, "invalid number");
 		return false;
 	}
 	if (j->p < j->end && *j->p == '.') {
 		*is_int = false;
 		j->p++;
-		if (j->p >= j->end || !isdigit((unsigned char)*j->p)) {
-			jp_fail(j, "invalid number");
+		if (!jp_digits(j))
 			return false;
-		}
-		while (j->p < j->end && isdigit((unsigned char)*j->p))
-			j->p++;
 	}
 	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
 		*is_int = false;
 		j->p++;
 		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
 			j->p++;
-		if (j->p >= j->end || !isdigit((unsigned char)*j->p)) {
-			jp_fail(j, "invalid number");
+		if (!jp_digits(j))
 			return false;
-		}
-		while (j->p < j->end && isdigit((unsigned char)*j->p))
-			j->p++;
 	}
 	n = (size_t)(j->p - s);
 	if (n >= sizeof(tmp)) {
