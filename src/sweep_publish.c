@@ -90,6 +90,51 @@ recorded_instance(const struct state_instance *v, size_t n, const char *name)
 	return NULL;
 }
 
+/* Managed torrents of one instance by category and state. */
+struct group_count {
+	const char	*category;
+	const char	*state;
+	size_t		 n;
+};
+
+static int
+torrent_group_cmp(const void *pa, const void *pb)
+{
+	const struct qbit_torrent *a = *(const struct qbit_torrent *const *)pa;
+	const struct qbit_torrent *b = *(const struct qbit_torrent *const *)pb;
+	int c = strcmp(a->category, b->category);
+
+	return c != 0 ? c : strcmp(a->state, b->state);
+}
+
+/* Sorted by category, then state; *out is freed by the caller.  Returns the count. */
+static size_t
+count_by_category_state(const struct inst *in, struct group_count **out)
+{
+	const struct qbit_torrent_list *l = &in->qc.torrents;
+	const struct qbit_torrent **v;
+	size_t n = 0;
+
+	*out = NULL;
+	if (in->failed || l->n == 0)
+		return 0;
+	v = xcalloc(l->n, sizeof(*v));
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = &l->items[i];
+	qsort(v, l->n, sizeof(*v), torrent_group_cmp);
+	*out = xcalloc(l->n, sizeof(**out));
+	for (size_t i = 0; i < l->n; i++) {
+		if (i == 0 || torrent_group_cmp(&v[i - 1], &v[i]) != 0) {
+			(*out)[n].category = v[i]->category;
+			(*out)[n].state = v[i]->state;
+			n++;
+		}
+		(*out)[n - 1].n++;
+	}
+	free(v);
+	return n;
+}
+
 /* What the next sweep would do for an item, in a few words. */
 static void
 pending_text(const struct item *it, struct buf *out)
@@ -148,28 +193,17 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 		html_cell(&b, human_bytes(free_space, sz, sizeof(sz)));
 		buf_puts(&b, "<td>");
 		/* Counts by category and state, from what this run saw. */
-		for (size_t k = 0; !in->failed && k < in->qc.torrents.n; k++) {
-			const struct qbit_torrent *t = &in->qc.torrents.items[k];
-			bool first = true;
-			size_t count = 0;
-			for (size_t j = 0; j < in->qc.torrents.n; j++) {
-				const struct qbit_torrent *u = &in->qc.torrents.items[j];
-				if (strcmp(u->category, t->category) == 0 &&
-				    strcmp(u->state, t->state) == 0) {
-					if (j < k)
-						first = false;
-					count++;
-				}
-			}
-			if (!first)
-				continue;
-			html_text(&b, t->category);
+		struct group_count *groups;
+		size_t ng = count_by_category_state(in, &groups);
+		for (size_t k = 0; k < ng; k++) {
+			html_text(&b, groups[k].category);
 			buf_puts(&b, " / ");
-			html_text(&b, t->state);
-			buf_printf(&b, ": %zu<br>", count);
+			html_text(&b, groups[k].state);
+			buf_printf(&b, ": %zu<br>", groups[k].n);
 		}
-		if (in->failed || in->qc.torrents.n == 0)
+		if (ng == 0)
 			buf_puts(&b, "-");
+		free(groups);
 		buf_puts(&b, "</td>");
 		html_cell(&b, when(si ? si->last_sweep : 0, t1, sizeof(t1)));
 		html_cell(&b, when(si ? si->last_success : 0, t2, sizeof(t2)));
@@ -291,29 +325,18 @@ write_metrics(struct sweep *sw, const char *path)
 	metric_head(&b, "qbitrr_torrents", "gauge",
 	    "Managed torrents seen by the last sweep, by instance, category and state.");
 	for (size_t i = 0; i < sw->n_insts; i++) {
-		const struct inst *in = &sw->insts[i];
-		for (size_t k = 0; !in->failed && k < in->qc.torrents.n; k++) {
-			const struct qbit_torrent *t = &in->qc.torrents.items[k];
-			size_t count = 0;
-			bool first = true;
-			for (size_t j = 0; j < in->qc.torrents.n; j++) {
-				const struct qbit_torrent *u = &in->qc.torrents.items[j];
-				if (strcmp(u->category, t->category) == 0 &&
-				    strcmp(u->state, t->state) == 0) {
-					first = first && j >= k;
-					count++;
-				}
-			}
-			if (!first)
-				continue;
+		struct group_count *groups;
+		size_t ng = count_by_category_state(&sw->insts[i], &groups);
+		for (size_t k = 0; k < ng; k++) {
 			buf_puts(&b, "qbitrr_torrents{instance=\"");
-			label(&b, in->qc.ic->name);
+			label(&b, sw->insts[i].qc.ic->name);
 			buf_puts(&b, "\",category=\"");
-			label(&b, t->category);
+			label(&b, groups[k].category);
 			buf_puts(&b, "\",state=\"");
-			label(&b, t->state);
-			buf_printf(&b, "\"} %zu\n", count);
+			label(&b, groups[k].state);
+			buf_printf(&b, "\"} %zu\n", groups[k].n);
 		}
+		free(groups);
 	}
 	metric_head(&b, "qbitrr_actions", "gauge",
 	    "Actions of the last sweep by instance, action and result.");
