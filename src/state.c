@@ -281,27 +281,32 @@ check_file(struct state *st)
 	return 0;
 }
 
+/*
+ * The backup is a copy of the version 1 file written by us, not by
+ * VACUUM INTO, so it goes through write_file_atomic: a temporary file made
+ * with O_EXCL and renamed, never a path someone else may have planted.
+ */
 static int
 backup_v1(struct state *st)
 {
 	char *bak = xasprintf("%s.v1.bak", st->path);
-	sqlite3_stmt *s = NULL;
+	sqlite3_int64 size = 0;
+	unsigned char *copy;
 	int rc = -1;
 
-	if (unlink(bak) == -1 && errno != ENOENT) {
-		log_error("%s: cannot replace old backup: %s", bak, strerror(errno));
+	copy = sqlite3_serialize(st->db, "main", &size, 0);
+	if (copy == NULL) {
+		log_error("%s: cannot copy the file for the backup %s before migrating: %s",
+		    st->path, bak, sqlite3_errmsg(st->db));
 		goto out;
 	}
-	if (sqlite3_prepare_v2(st->db, "VACUUM INTO ?", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 1, bak, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_DONE) {
-		log_error("%s: cannot write backup %s before migrating: %s",
-		    st->path, bak, sqlite3_errmsg(st->db));
+	if (write_file_atomic(bak, (const char *)copy, (size_t)size) == -1) {
+		log_error("%s: cannot write backup %s before migrating", st->path, bak);
 		goto out;
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	sqlite3_free(copy);
 	free(bak);
 	return rc;
 }
@@ -337,32 +342,53 @@ migrate(struct state *st)
 	return 0;
 }
 
+/* SQLite makes path-wal, path-shm and path-journal by name: none may be a link. */
+static int
+companions_are_links(const char *path)
+{
+	static const char *const suffix[] = { "-wal", "-shm", "-journal" };
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		if (lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+			log_error("%s: is a symbolic link; refusing to use the state file", p);
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
 int
 state_open(const char *path, bool readonly, struct state **out)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
-	struct stat sb;
-	int flags;
+	struct stat sb, now;
+	int flags, fd = -1;
 
 	*out = NULL;
 	st->path = xstrdup(path);
 	st->readonly = readonly;
-	if (stat(path, &sb) == -1) {
+	/*
+	 * Open (or create) the file ourselves without following a link, so a
+	 * link planted in a shared folder is refused, then check that SQLite
+	 * opened that same file and that its companions are not links either.
+	 */
+	fd = open_nofollow(path, readonly ? O_RDONLY : O_RDWR | O_CREAT, 0644,
+	    "state file");
+	if (fd == -1) {
 		if (errno == ENOENT && readonly) {
 			st->version = STATE_SCHEMA_VERSION;
 			*out = st;
 			return 0;
 		}
-		if (errno != ENOENT) {
-			log_error("%s: %s", path, strerror(errno));
-			goto fail;
-		}
-	} else if (!S_ISREG(sb.st_mode)) {
-		log_error("%s: not a regular file", path);
 		goto fail;
 	}
-	flags = readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (fstat(fd, &sb) == -1 || companions_are_links(path) == -1)
+		goto fail;
+	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &st->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("%s: cannot open state file: %s", path,
 		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -371,6 +397,13 @@ state_open(const char *path, bool readonly, struct state **out)
 	sqlite3_busy_timeout(st->db, 10000);
 	if (check_file(st) == -1)
 		goto fail;
+	if (lstat(path, &now) == -1 || now.st_dev != sb.st_dev || now.st_ino != sb.st_ino) {
+		log_error("%s: the state file was replaced while being opened; "
+		    "refusing to use it", path);
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
 	if (!readonly) {
 		/* Back up before anything, even the WAL switch, touches the file. */
 		if (st->version == 1 && backup_v1(st) == -1)
@@ -385,6 +418,8 @@ state_open(const char *path, bool readonly, struct state **out)
 	*out = st;
 	return 0;
 fail:
+	if (fd != -1)
+		close(fd);
 	state_close(st);
 	return -1;
 }
@@ -817,10 +852,9 @@ state_lock(const char *state_path)
 {
 	char *path = xasprintf("%s.lock", state_path);
 	char pid[32] = "";
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open_nofollow(path, O_RDWR | O_CREAT, 0644, "lock file");
 
 	if (fd == -1) {
-		log_error("%s: cannot open lock file: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
