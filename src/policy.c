@@ -869,6 +869,20 @@ rule_limits(struct chain *c)
 	    (long long)a->dl_limit, (long long)a->up_limit);
 }
 
+bool
+policy_new_life(const struct state_row *row, const struct qbit_torrent *t)
+{
+	if (row == NULL || row->gone_at == 0)
+		return false;
+	/*
+	 * Added to qBittorrent before we first saw the old life: the same
+	 * torrent, back in a managed category.  Anything else (re-added, or
+	 * qBittorrent does not say) starts over: its clocks, flags and import
+	 * state belonged to a torrent that was removed.
+	 */
+	return !(t->added_on > 0 && row->first_seen > 0 && t->added_on < row->first_seen);
+}
+
 static void
 row_observe(const struct policy_input *in, struct state_row *r)
 {

@@ -165,6 +165,14 @@ size_t	policy_free_space(const struct qbit_torrent *torrents, const struct state
 void	policy_space_actions_free(struct policy_space_action *a, size_t n);
 
 /*
+ * Whether a stored row that was gone belongs to an earlier life of the
+ * torrent now listed (removed, then added again): the sweep then decides
+ * as for a torrent never seen, and the new row replaces the old one (the
+ * old life stays in the audit).
+ */
+bool	policy_new_life(const struct state_row *row, const struct qbit_torrent *t);
+
+/*
  * True when two content paths overlap: equal, or one inside the other, after
  * normalising trailing slashes ("/data/Movie" vs "/data/Movie.2" do not).
  */

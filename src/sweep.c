@@ -319,6 +319,15 @@ sweep_reconcile(struct sweep *sw)
 			it->in = in;
 			it->index = j;
 			it->row = state_rows_find(&sw->rows, in->qc.ic->name, t->hash);
+			if (policy_new_life(it->row, t)) {
+				char gone[32], safe[300];
+				time_iso8601((time_t)it->row->gone_at, gone, sizeof(gone));
+				log_info("%s: %.8s %s: back after it was gone (%s): a new "
+				    "torrent to every rule", in->qc.ic->name, t->hash,
+				    log_sanitize(t->name, safe, sizeof(safe)), gone);
+				it->earlier = it->row;
+				it->row = NULL;
+			}
 			it->arr = policy_arr_for(sw->cfg, t->category, it->row);
 		}
 	}

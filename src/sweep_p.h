@@ -39,6 +39,7 @@ struct item {
 	struct inst	*in;
 	size_t		 index;		/* into in->qc.torrents */
 	const struct state_row *row;	/* stored row or NULL */
+	const struct state_row *earlier;	/* stored row of an earlier life */
 	const struct arr_config *arr;
 	struct qbit_file_list files;
 	bool		 files_fetched;

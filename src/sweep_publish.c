@@ -228,6 +228,8 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 			const struct qbit_torrent *t = &it->in->qc.torrents.items[it->index];
 			if (it->row != NULL)
 				seen[it->row - sw->rows.items] = true;
+			if (it->earlier != NULL)
+				seen[it->earlier - sw->rows.items] = true;
 			instance = it->in->qc.ic->name;
 			hash = t->hash;
 			name = t->name;
