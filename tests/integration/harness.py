@@ -946,6 +946,29 @@ class QbtInstance:
         lst = self.torrents(hashes=hash.lower())
         return lst[0] if lst else None
 
+    def free_space(self):
+        """free_space_on_disk as this instance reports it now (None before its
+        first measurement: qBittorrent measures on a timer after start)."""
+        st = (self.get("sync/maindata") or {}).get("server_state") or {}
+        v = st.get("free_space_on_disk")
+        return v if isinstance(v, int) and v > 0 else None
+
+    def wait_free_space(self, timeout=60):
+        """Wait until the instance has measured its free disk space."""
+        return wait_until(self.free_space, timeout=timeout, interval=0.2,
+                          what="qBittorrent on port %d to measure its free space"
+                          % self.port)
+
+    def wait_completed(self, hash, timeout=30):
+        """Wait until qBittorrent has stamped the torrent's completion_on and
+        the clock has reached it: what an import decision reads."""
+        def done():
+            t = self.torrent(hash)
+            return t and t.get("completion_on", 0) > 0 and \
+                time.time() >= t["completion_on"] + 1
+        return wait_until(done, timeout=timeout, interval=0.1,
+                          what="completion_on of %s on port %d" % (hash, self.port))
+
     def wait_state(self, hash, states, timeout=30, interval=0.1):
         if isinstance(states, str):
             states = (states,)

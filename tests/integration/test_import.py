@@ -36,7 +36,7 @@ class ImportTest(Env):
         spec = self.torrent("Complete.Movie.2020", files={"m.mkv": 70000, "n.srt": 100})
         b.add(spec, category="radarr", skip_checking=True)
         b.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        b.wait_completed(spec.hash)
         r1 = self.sweep("--json", check=0)
         r2 = self.sweep("--json", check=0)
         self.assertEqual(self.scans(), [{
@@ -88,7 +88,7 @@ class ImportTest(Env):
         spec = self.torrent("Verify.Movie.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
         self.sweep(check=0)
         statuses = []
         for _ in range(4):
@@ -154,7 +154,8 @@ class ImportTest(Env):
         b.wait_state(spec.hash, SEEDING, timeout=30)
         H.wait_until(lambda: a.torrent(spec.hash)["ratio"] >= 0.5, timeout=20,
                      what="seeder ratio >= 0.5")
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
+        b.wait_completed(spec.hash)
         self.sweep(check=0)                   # imports on both instances
         self.assertEqual(len(self.scans()), 2)
         r = self.sweep("--json", check=0)
@@ -194,7 +195,7 @@ class ImportTest(Env):
         spec = self.torrent("Dry.Import.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
         r = self.sweep("--dry-run", "--json", check=0)
         self.assertIn(("import", "planned"), [(x["action"], x["result"]) for x in r.json()["actions"]])
         self.assertEqual(self.scans(), [])

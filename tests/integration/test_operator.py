@@ -101,7 +101,7 @@ class OperatorTest(Env):
         b.add(stalled, category="sonarr")
         a.wait_state(evil.hash, SEEDING)
         b.wait_state(stalled.hash, ("stalledDL",))
-        time.sleep(1.1)
+        a.wait_completed(evil.hash)
         self.sweep(check=0)
         html = open(page, encoding="utf-8").read()
         # Self-contained: no script, no external asset; names escaped.
@@ -136,7 +136,7 @@ class OperatorTest(Env):
         spec = self.torrent("Metric.Movie.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
         self.sweep(check=0)
         samples = parse_metrics(open(metrics).read())
         up = {l["instance"]: v for n, l, v in samples if n == "qbitrr_instance_up"}
@@ -171,7 +171,7 @@ class OperatorTest(Env):
         spec = self.torrent("Notify.Movie.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
         r = self.sweep("-vvv", check=0)
         doc = json.load(open(got))
         self.assertIn("import", [x["action"] for x in doc["actions"]])
@@ -201,7 +201,7 @@ class OperatorTest(Env):
         spec = self.torrent("Quiet.Movie.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(spec.hash)
         first = self.sweep(check=0)
         self.assertRegex(first.stderr, r"qbitrr-sweep: qBit: %s Quiet.Movie.mkv: import in "
                          r"Radarr-Movies .*: done" % spec.hash[:8])

@@ -262,7 +262,7 @@ class CrashTest(ReliabilityEnv):
         spec = self.torrent("Kill.Import.mkv", size=30000)
         b.add(spec, category="radarr", skip_checking=True)
         b.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        b.wait_completed(spec.hash)
         r = self.sweep(env={"QBITRR_TEST_KILL_AT": "act"})
         self.assertEqual(r.rc, KILLED, r)
         self.assertEqual(self.integrity_ok(), "ok")
@@ -284,7 +284,7 @@ class CrashTest(ReliabilityEnv):
         spec = self.torrent("Kill.Commit.mkv", size=30000)
         b.add(spec, category="radarr", skip_checking=True)
         b.wait_state(spec.hash, SEEDING)
-        time.sleep(1.1)
+        b.wait_completed(spec.hash)
         r = self.sweep(env={"QBITRR_TEST_KILL_AT": "commit"})
         self.assertEqual(r.rc, KILLED, r)
         self.assertEqual(self.integrity_ok(), "ok")
@@ -668,7 +668,8 @@ class SecretsTest(ReliabilityEnv):
         b.add(show, category="sonarr", skip_checking=True)
         a.wait_state(movie.hash, SEEDING)
         b.wait_state(show.hash, SEEDING)
-        time.sleep(1.1)
+        a.wait_completed(movie.hash)
+        b.wait_completed(show.hash)
         runs = [("sweep -vvv", self.sweep("-vvv", check=0)),
                 ("sweep --json -vvv", self.sweep("--json", "-vvv", check=0)),
                 ("status -vvv", self.sweep("status", "-vvv", check=0)),
@@ -751,7 +752,8 @@ class HostileNamesTest(ReliabilityEnv):
         a.wait_state(utf8.hash, SEEDING)
         a.wait_state(ren.hash, SEEDING)
         a.wait_state(mag.hash, ("metaDL",))
-        time.sleep(1.1)
+        a.wait_completed(utf8.hash)
+        a.wait_completed(ren.hash)
         names = {utf8.hash: self.UTF8, ren.hash: self.RENAMED, mag.hash: self.MAGNET}
         for h, n in names.items():      # qBittorrent reports them as given
             self.assertEqual(a.torrent(h)["name"], n)

@@ -53,6 +53,12 @@ class MoreRulesTest(Env):
         a.wait_state(dl.hash, ("stalledDL",))
         a.wait_state(user_paused.hash, ("pausedDL",))
         b.wait_state(other.hash, ("stalledDL",))
+        # The decision needs the instance's own figure and each download's
+        # amount_left: qBittorrent measures both on timers after start.
+        a.wait_free_space()
+        H.wait_until(lambda: all(a.torrent(h)["amount_left"] > 0
+                                 for h in (dl.hash, user_paused.hash)),
+                     what="amount_left known for both downloads")
         r = self.sweep("--json", check=0)
         acts = [(x["instance"], x["name"], x["action"], x["result"]) for x in r.json()["actions"]
                 if x["action"] in ("pause", "resume")]
