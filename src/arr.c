@@ -13,6 +13,7 @@
 #include "util.h"
 
 #define QUEUE_PAGE_SIZE 1000
+#define QUEUE_MAX_RECORDS 200000
 
 void
 arr_client_init(struct arr_client *c, const struct arr_config *ac, long timeout_s)
@@ -412,6 +413,12 @@ queue_page_done(struct http_request *req)
 		    req->response.len, c->ac->kind, &c->records, &c->n_records, &total,
 		    err, sizeof(err)) == -1) {
 			arr_client_fail(c, "queue", "%s", err);
+			c->queue_failed = true;
+		} else if (req->tag == 1 && (total < 0 || total > QUEUE_MAX_RECORDS)) {
+			/* A runaway count would mean millions of page requests. */
+			arr_client_fail(c, "queue", "totalRecords %lld is beyond any real "
+			    "queue (at most %d); not paging through it",
+			    (long long)total, QUEUE_MAX_RECORDS);
 			c->queue_failed = true;
 		} else if (req->tag == 1) {
 			/* First page: ask for the rest in parallel. */

@@ -55,6 +55,7 @@ enum keyid {
 	K_STATE_FILE, K_FAILED_CAT, K_RECHECK_CAT, K_S_IGNORE_YOUNGER,
 	K_HTTP_TIMEOUT, K_IMPORT_DELAY, K_S_FREE_SPACE, K_S_MAX_DELETIONS,
 	K_STATUS_PAGE, K_METRICS_FILE, K_NOTIFY_COMMAND, K_WEBHOOK_URL,
+	K_MAX_RESPONSE,
 
 	K_HOST, K_PORT, K_USERNAME, K_PASSWORD, K_PASSWORD_FILE, K_DISABLED,
 	K_Q_SKIP_TLS, K_PATH_MAPPING, K_Q_FREE_SPACE, K_Q_MAX_DELETIONS,
@@ -132,6 +133,8 @@ static const struct keydef keydefs[K__COUNT] = {
 	    S_OFF(notify_command), NOLIMIT, KF_OPTIONAL },
 	[K_WEBHOOK_URL] = { SK_SETTINGS, "WebhookURL", T_STR,
 	    S_OFF(webhook_url), NOLIMIT, KF_OPTIONAL | KF_SECRET },
+	[K_MAX_RESPONSE] = { SK_SETTINGS, "MaxResponseSize", T_SIZE,
+	    S_OFF(max_response), INT64_C(1) << 16, INT64_C(1) << 40, 0 },
 
 	[K_HOST] = { SK_QBIT, "Host", T_STR,
 	    Q_OFF(host), NOLIMIT, KF_NONEMPTY },
@@ -1217,6 +1220,8 @@ settings_defaults(struct settings *s)
 	s->import_delay = 60;
 	s->free_space = -1;
 	s->max_deletions = 50;
+	/* ~60,000 torrents of qBittorrent's torrents/info, and well under 256 MB of memory. */
+	s->max_response = INT64_C(64) << 20;
 }
 
 static void
@@ -1519,6 +1524,8 @@ apply(struct parser *p, struct entry *e, const struct keydef *kd, void *base)
 		if (config_parse_size(v, &i64) == -1)
 			bad_value(p, e, kd, v, "is not a size "
 			    "(bytes, or a number with K/M/G/T; -1 off)");
+		else if ((kd->min != 0 || kd->max != 0) && (i64 < kd->min || i64 > kd->max))
+			range_error(p, e, kd, v, kd->min, kd->max);
 		else
 			*(int64_t *)field = i64;
 		break;
@@ -2376,6 +2383,7 @@ config_print(const struct config *cfg)
 	print_str("MetricsFile", s->metrics_file);
 	print_str("NotifyCommand", s->notify_command);
 	print_secret("WebhookURL", s->webhook_url);
+	printf("MaxResponseSize = %" PRId64 "\n", s->max_response);
 
 	for (i = 0; i < cfg->n_instances; i++) {
 		const struct instance_config *ic = &cfg->instances[i];

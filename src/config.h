@@ -107,6 +107,7 @@ struct settings {
 	char	*metrics_file;		/* NULL: none */
 	char	*notify_command;	/* NULL: none */
 	char	*webhook_url;		/* NULL: none; may hold a secret token */
+	int64_t	 max_response;		/* bytes of one decoded HTTP answer, 64 MiB */
 };
 
 struct config {

@@ -20,12 +20,20 @@ wipe(char *p, size_t n)
 		*v++ = 0;
 }
 
+/* Transfers at once for one label (one instance or Arr); the rest wait their turn. */
+#define PER_LABEL_MAX	8
+
 struct http {
 	CURLM			*multi;
 	volatile sig_atomic_t	*stop;
 	struct http_stats	 stats;
 	int			 running;	/* transfers added and not yet done */
 	int			 global_init;
+	int64_t			 max_response;	/* decoded body bytes; 0: no cap */
+	struct http_request	**active;	/* the running transfers */
+	size_t			 n_active, cap_active;
+	struct http_request	**waiting;	/* FIFO of requests over their label's share */
+	size_t			 n_waiting, cap_waiting, first_waiting;
 };
 
 struct http *
@@ -52,10 +60,18 @@ http_new(volatile sig_atomic_t *stop)
 }
 
 void
+http_set_max_response(struct http *h, int64_t bytes)
+{
+	h->max_response = bytes > 0 ? bytes : 0;
+}
+
+void
 http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
+	free(h->active);
+	free(h->waiting);
 	curl_multi_cleanup(h->multi);
 	if (h->global_init)
 		curl_global_cleanup();
@@ -94,11 +110,33 @@ http_request_free(struct http_request *req)
 	free(req);
 }
 
+static bool
+same_label(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static size_t
 on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct http_request *req = arg;
+	struct http *h = req->http;
 
+	/*
+	 * Counted after decompression (a small gzip bomb is caught as well),
+	 * and over every answer one server is sending at once, so parallel
+	 * lists from one hostile server cannot multiply the cap.
+	 */
+	if (h->max_response > 0) {
+		int64_t held = (int64_t)(size * nmemb);
+		for (size_t i = 0; i < h->n_active; i++)
+			if (same_label(h->active[i]->label, req->label))
+				held += (int64_t)h->active[i]->response.len;
+		if (held > h->max_response) {
+			req->too_large = true;
+			return 0;	/* curl aborts the transfer with a write error */
+		}
+	}
 	buf_append(&req->response, ptr, size * nmemb);
 	return size * nmemb;
 }
@@ -147,6 +185,7 @@ start_transfer(struct http *h, struct http_request *req)
 	req->status = 0;
 	req->error[0] = '\0';
 	req->timed_out = false;
+	req->too_large = false;
 
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, req);
@@ -162,6 +201,8 @@ start_transfer(struct http *h, struct http_request *req)
 	    req->timeout_s < 10 ? req->timeout_s : 10L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (h->max_response > 0)
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response);
 	if (req->skip_tls_verify) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -204,29 +245,99 @@ start_transfer(struct http *h, struct http_request *req)
 	}
 	h->running++;
 	h->stats.requests++;
+	if (h->n_active == h->cap_active) {
+		h->cap_active = h->cap_active ? h->cap_active * 2 : 16;
+		h->active = xreallocarray(h->active, h->cap_active, sizeof(*h->active));
+	}
+	h->active[h->n_active++] = req;
 	log_trace("%s: %s %s", req->label ? req->label : "http", req->method,
 	    req->endpoint ? req->endpoint : "");
 	return 0;
 }
 
-void
-http_submit(struct http *h, struct http_request *req)
+static size_t
+label_running(const struct http *h, const char *label)
 {
-	if (h->stop != NULL && *h->stop) {
-		snprintf(req->error, sizeof(req->error), "interrupted");
-		req->status = 0;
-		if (req->done != NULL)
-			req->done(req);
-		if (!req->kept)
-			http_request_free(req);
-		return;
-	}
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n_active; i++)
+		n += same_label(h->active[i]->label, label);
+	return n;
+}
+
+/* A request that will not run: its callback sees "interrupted". */
+static void
+cancel(struct http_request *req)
+{
+	snprintf(req->error, sizeof(req->error), "interrupted");
+	req->status = 0;
+	req->cancelling = true;
+	if (req->done != NULL)
+		req->done(req);
+	req->cancelling = false;
+	if (!req->kept)
+		http_request_free(req);
+}
+
+static void
+start_or_fail(struct http *h, struct http_request *req)
+{
 	if (start_transfer(h, req) == -1) {
 		if (req->done != NULL)
 			req->done(req);
 		if (!req->kept)
 			http_request_free(req);
 	}
+}
+
+void
+http_submit(struct http *h, struct http_request *req)
+{
+	if (h->stop != NULL && *h->stop) {
+		if (!req->cancelling)	/* else resubmitted from its own cancel: freed there */
+			cancel(req);
+		return;
+	}
+	/* One server listing 50,000 torrents must not mean 50,000 transfers at once. */
+	if (label_running(h, req->label) >= PER_LABEL_MAX) {
+		if (h->n_waiting == h->cap_waiting) {
+			h->cap_waiting = h->cap_waiting ? h->cap_waiting * 2 : 64;
+			h->waiting = xreallocarray(h->waiting, h->cap_waiting,
+			    sizeof(*h->waiting));
+		}
+		h->waiting[h->n_waiting++] = req;
+		req->http = h;
+		/* A resubmission from done(): the finished transfer is not ours any more. */
+		if (req->handle != NULL) {
+			curl_easy_cleanup(req->handle);
+			req->handle = NULL;
+		}
+		req->kept = false;
+		return;
+	}
+	start_or_fail(h, req);
+}
+
+/* Start waiting requests whose label has room, oldest first. */
+static void
+start_waiting(struct http *h)
+{
+	size_t i = h->first_waiting;
+
+	while (i < h->n_waiting) {
+		struct http_request *req = h->waiting[i];
+		if (req == NULL || label_running(h, req->label) >= PER_LABEL_MAX) {
+			i++;
+			continue;
+		}
+		h->waiting[i] = NULL;
+		start_or_fail(h, req);	/* may append to waiting */
+		i++;
+	}
+	while (h->first_waiting < h->n_waiting && h->waiting[h->first_waiting] == NULL)
+		h->first_waiting++;
+	if (h->first_waiting == h->n_waiting)
+		h->first_waiting = h->n_waiting = 0;
 }
 
 void
@@ -246,13 +357,23 @@ finish_transfer(struct http *h, CURL *c, CURLcode code)
 	curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&req);
 	curl_multi_remove_handle(h->multi, c);
 	h->running--;
+	for (size_t i = 0; i < h->n_active; i++)
+		if (h->active[i] == req) {
+			h->active[i] = h->active[--h->n_active];
+			break;
+		}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &dl);
 	req->elapsed_ms = monotonic_ms() - req->started_ms;
 	if (code != CURLE_OK) {
 		req->status = 0;
 		req->timed_out = (code == CURLE_OPERATION_TIMEDOUT);
-		if (req->timed_out)
+		if (req->too_large || code == CURLE_FILESIZE_EXCEEDED) {
+			req->too_large = true;
+			snprintf(req->error, sizeof(req->error),
+			    "answer larger than %lld bytes (MaxResponseSize); abandoned",
+			    (long long)h->max_response);
+		} else if (req->timed_out)
 			snprintf(req->error, sizeof(req->error),
 			    "no answer within %ld s", req->timeout_s);
 		else
@@ -276,21 +397,49 @@ finish_transfer(struct http *h, CURL *c, CURLcode code)
 		http_request_free(req);
 }
 
+/* SIGTERM: every transfer ends now, its callback sees "interrupted". */
+static void
+abort_all(struct http *h)
+{
+	while (h->n_active > 0) {
+		struct http_request *req = h->active[--h->n_active];
+		curl_multi_remove_handle(h->multi, req->handle);
+		h->running--;
+		req->elapsed_ms = monotonic_ms() - req->started_ms;
+		cancel(req);
+	}
+	for (size_t i = h->first_waiting; i < h->n_waiting; i++)
+		if (h->waiting[i] != NULL) {
+			struct http_request *req = h->waiting[i];
+			h->waiting[i] = NULL;
+			cancel(req);
+		}
+	h->first_waiting = h->n_waiting = 0;
+}
+
 int
 http_run(struct http *h)
 {
-	while (h->running > 0) {
+	for (;;) {
 		int still = 0, numfds = 0, msgs = 0;
 		CURLMsg *m;
 
+		if (h->stop != NULL && *h->stop) {
+			abort_all(h);
+			break;
+		}
+		start_waiting(h);
+		if (h->running == 0)
+			break;
 		if (curl_multi_perform(h->multi, &still) != CURLM_OK)
 			break;
 		while ((m = curl_multi_info_read(h->multi, &msgs)) != NULL)
 			if (m->msg == CURLMSG_DONE)
 				finish_transfer(h, m->easy_handle, m->data.result);
-		if (h->running == 0)
+		if (h->running == 0 && h->n_waiting == 0)
 			break;
-		curl_multi_poll(h->multi, NULL, 0, 200, &numfds);
+		if (h->running > 0)
+			curl_multi_poll(h->multi, NULL, 0, 200, &numfds);
 	}
 	return (h->stop != NULL && *h->stop) ? -1 : 0;
 }

@@ -45,6 +45,7 @@ struct http_request {
 	char		*set_cookie;	/* first "name=value" of Set-Cookie, or NULL */
 	char		 error[256];	/* transport error text, "" if none */
 	bool		 timed_out;
+	bool		 too_large;	/* over the cap set by http_set_max_response */
 	int64_t		 wire_bytes;	/* bytes received on the wire (compressed) */
 	int64_t		 elapsed_ms;
 
@@ -52,6 +53,7 @@ struct http_request {
 	void		*private_headers; /* private: curl_slist */
 	int64_t		 started_ms;	/* private */
 	bool		 kept;		/* private: see http_keep() */
+	bool		 cancelling;	/* private: done() runs for "interrupted" */
 	struct http	*http;		/* private */
 };
 
@@ -64,6 +66,9 @@ struct http_stats {
 /* One per run.  stop, when non-NULL, is polled: once it is set no new transfer starts. */
 struct http *http_new(volatile sig_atomic_t *stop);
 void	 http_free(struct http *h);
+
+/* Abandon any answer whose body, once decompressed, exceeds bytes (0: no cap). */
+void	 http_set_max_response(struct http *h, int64_t bytes);
 
 /* A new request with the url taken over (caller's string is freed with the request). */
 struct http_request *http_request_new(const char *method, char *url);

@@ -251,6 +251,7 @@ sweep_init(struct sweep *sw, const struct config *cfg, const struct sweep_option
 	sw->http = http_new(stop);
 	if (sw->http == NULL)
 		return -1;
+	http_set_max_response(sw->http, cfg->settings.max_response);
 	sw->insts = xcalloc(cfg->n_instances, sizeof(*sw->insts));
 	for (size_t i = 0; i < cfg->n_instances; i++) {
 		if (cfg->instances[i].disabled)

@@ -1423,6 +1423,36 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         if fault == "garbage":
             rec["status"] = 200
             return self._send(200, b'{"not": json', "application/json")
+        if fault in ("endless", "drip"):
+            # 200 and a JSON array that never ends (until the client leaves)
+            rec["status"] = 200
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.end_headers()
+            item = b'{"hash":"' + b"0" * 40 + b'","name":"endless","state":"uploading"},'
+            chunk = b"[" + item * (65536 // len(item))
+            deadline = time.monotonic() + 600
+            try:
+                while not proxy._stop.is_set() and time.monotonic() < deadline:
+                    if fault == "drip":
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                    else:
+                        self.wfile.write(chunk)
+                        chunk = item * (65536 // len(item))
+                    proxy.sent_bytes += 1 if fault == "drip" else len(chunk)
+            except OSError:
+                pass
+            return
+        if fault == "gzipbomb":
+            rec["status"] = 200
+            return self._send(200, gzip_bomb(), "application/json",
+                              extra=[("Content-Encoding", "gzip")])
+        if callable(fault):
+            rec["fault"] = "rewrite"
 
         # forward
         try:
@@ -1461,6 +1491,8 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
                               close=True)
         rec["status"] = status
         close = False
+        if callable(fault):
+            rbody = fault(rbody)
         if fault in ("truncate", "cutoff"):
             full = len(rbody)
             rbody = rbody[:full // 2]
@@ -1497,6 +1529,31 @@ class _ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
     block_on_close = False
 
+    def handle_error(self, request, client_address):
+        # a client hanging up on an endless answer is expected, not news
+        if isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
+_GZIP_BOMB = []
+
+
+def gzip_bomb(size=1 << 30):
+    """A gzip body of `size` bytes of JSON-ish filler (1 GiB by default),
+    about 1 MB on the wire; made once."""
+    if not _GZIP_BOMB:
+        import zlib
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = b"[" + b" " * ((1 << 20) - 1)
+        parts = [z.compress(block)]
+        block = b" " * (1 << 20)
+        for _ in range(size // len(block) - 1):
+            parts.append(z.compress(block))
+        parts.append(z.flush())
+        _GZIP_BOMB.append(b"".join(parts))
+    return _GZIP_BOMB[0]
+
 
 class FaultProxy:
     """Reverse proxy on a free loopback port in front of `upstream_url`.
@@ -1509,7 +1566,8 @@ class FaultProxy:
     form["password"] masked as "***".
     """
 
-    MODES = ("500", "403", "ban", "truncate", "cutoff", "garbage", "hang")
+    MODES = ("500", "403", "ban", "truncate", "cutoff", "garbage", "hang",
+             "endless", "drip", "gzipbomb")
 
     def __init__(self, upstream_url, upstream_timeout=60):
         self.up_host, self.up_port, _ = _split_url(upstream_url)
@@ -1518,6 +1576,7 @@ class FaultProxy:
         self._requests = []
         self._faults = []
         self._stop = threading.Event()
+        self.sent_bytes = 0     # by the endless/drip modes
         self.server = _ThreadingServer(("127.0.0.1", 0), _ProxyHandler)
         self.server.proxy = self
         self.port = self.server.server_address[1]
@@ -1569,6 +1628,12 @@ class FaultProxy:
     def clear_faults(self):
         with self._lock:
             self._faults = []
+
+    def set_rewrite(self, path_regex, fn, count=None):
+        """Forward, then replace the upstream body with fn(body)."""
+        with self._lock:
+            self._faults.append({"regex": re.compile(path_regex),
+                                 "mode": fn, "count": count})
 
     def close(self):
         if self._stop.is_set():

@@ -1,11 +1,19 @@
 """Issue 13: a hostile or broken server, a shared folder and a slow hook
 cannot hurt the host or the other instances."""
+import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import harness as H
 from common import Env, instance_section, arr_section, file_bytes
+from test_reliability import spawn_tool, finish
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SEEDING = ("stalledUP", "uploading")
 SECRET = b"root-only secret\n"
@@ -145,3 +153,193 @@ class SharedFolderTest(Env):
         self.assertEqual(db.execute("SELECT hash FROM torrents").fetchall(), [("ab",)])
         db.close()
         self.assertEqual([n for n in os.listdir(self.tmp) if ".tmp." in n], [])
+
+
+# ---------------------------------------------------------------------------
+# hostile or broken servers: bounded answers, isolated failures, SIGTERM
+# ---------------------------------------------------------------------------
+
+RELEASE = os.path.join(ROOT, "qbitrr-sweep")
+MB = 1 << 20
+
+
+def run_measured(binary, args, timeout=120):
+    """Run binary; return (rc, stdout, stderr, peak RSS in bytes) of that
+    process alone (wait4), not of any other child."""
+    e = H._clean_env()
+    p = subprocess.Popen([binary] + [str(a) for a in args], env=e,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out, err = [], []
+    t_out = threading.Thread(target=lambda: out.append(p.stdout.read()))
+    t_err = threading.Thread(target=lambda: err.append(p.stderr.read()))
+    t_out.start()
+    t_err.start()
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid == p.pid:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            raise AssertionError("%s timed out" % binary)
+        time.sleep(0.05)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    t_out.join()
+    t_err.join()
+    return (p.returncode, out[0].decode("utf-8", "replace"),
+            err[0].decode("utf-8", "replace"), ru.ru_maxrss * 1024)
+
+
+class HostileServerTest(Env):
+
+    def proxy(self, inst_url):
+        p = H.FaultProxy(inst_url)
+        self.addCleanup(p.close)
+        return p
+
+    def spawn(self, args):
+        p = spawn_tool(["-c", self.cfg] + list(args))
+        self.addCleanup(lambda: p.poll() is None and H._killpg(p, signal.SIGKILL))
+        return p
+
+    def test_endless_body_and_gzip_bomb_beside_a_healthy_instance(self):
+        a, b, c = self.qbt
+        endless = self.proxy(b.url)
+        endless.set_fault(r"/torrents/info", "endless")
+        bomb = self.proxy(c.url)
+        bomb.set_fault(r"/torrents/info", "gzipbomb")
+        H.gzip_bomb()       # made before the clock of the run starts
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 1h\n\n"
+                    + instance_section("qBit", a)
+                    + instance_section("qBit-Endless", b, url=endless.url)
+                    + instance_section("qBit-Bomb", c, url=bomb.url)
+                    + arr_section("Radarr-Movies", "radarr"))
+        ok = self.torrent("Healthy.Movie.2020", size=20000)
+        a.add(ok, category="radarr", skip_checking=True)
+        a.wait_state(ok.hash, SEEDING)
+        r = self.sweep("--json")
+        self.assertEqual(r.rc, 1, r)
+        for name in ("qBit-Endless", "qBit-Bomb"):
+            self.assertIn("%s: torrents/info: answer larger than %d bytes "
+                          "(MaxResponseSize)" % (name, 64 * MB), r.stderr)
+        inst = {i["name"]: i for i in r.json()["instances"]}
+        self.assertTrue(inst["qBit"]["reachable"])
+        self.assertFalse(inst["qBit-Endless"]["reachable"])
+        self.assertFalse(inst["qBit-Bomb"]["reachable"])
+        self.assertEqual([(x["hash"], x["instance"]) for x in self.rows()],
+                         [(ok.hash, "qBit")])
+        # The endless server was cut off near the cap, not read to the end.
+        self.assertLess(endless.sent_bytes, 256 * MB)
+
+        # Memory stays bounded: the release build, measured by the kernel.
+        self.assertTrue(os.access(RELEASE, os.X_OK),
+                        "release build %s missing (make)" % RELEASE)
+        rc, out, err, rss = run_measured(RELEASE, ["-c", self.cfg, "--dry-run"])
+        self.assertEqual(rc, 1, err)
+        self.assertIn("qBit-Endless: torrents/info: answer larger than", err)
+        self.assertIn("qBit-Bomb: torrents/info: answer larger than", err)
+        print("# peak RSS against an endless body and a gzip bomb: %.1f MB"
+              % (rss / MB), file=sys.stderr)
+        self.assertLess(rss, 256 * MB)
+
+        # A smaller cap is honoured too.
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nMaxResponseSize = 1M\n\n"
+                    + instance_section("qBit", a)
+                    + instance_section("qBit-Endless", b, url=endless.url)
+                    + arr_section("Radarr-Movies", "radarr"))
+        r = self.sweep("--dry-run")
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("qBit-Endless: torrents/info: answer larger than %d bytes" % MB,
+                      r.stderr)
+        self.assertNotIn("qBit:", r.stderr.replace("qBit: create_category", ""))
+
+    def test_drip_fed_answer_is_bounded_by_the_timeout(self):
+        a, b = self.qbt[0], self.qbt[1]
+        drip = self.proxy(b.url)
+        drip.set_fault(r"/torrents/info", "drip")
+        self.config("[Settings]\nHttpTimeout = 2\nIgnoreTorrentsYoungerThan = 0\n\n"
+                    + instance_section("qBit", a)
+                    + instance_section("qBit-Drip", b, url=drip.url)
+                    + arr_section("Radarr-Movies", "radarr"))
+        ok = self.torrent("Drip.Healthy.2020", size=20000)
+        a.add(ok, category="radarr", skip_checking=True)
+        r = self.sweep()
+        self.assertEqual(r.rc, 1, r)
+        self.assertLess(r.duration, 2 + 4)
+        self.assertIn("qBit-Drip: torrents/info: no answer within 2 s", r.stderr)
+        self.assertEqual([(x["hash"], x["instance"]) for x in self.rows()],
+                         [(ok.hash, "qBit")])
+
+    def test_runaway_total_records_is_an_error_for_that_arr_only(self):
+        a = self.qbt[0]
+        radarr = self.fake_arr("radarr")
+        sonarr = self.fake_arr("sonarr")
+        px = self.proxy(radarr.url)
+
+        def bomb(body):
+            doc = json.loads(body)
+            doc["totalRecords"] = 10 ** 10
+            return json.dumps(doc).encode()
+        px.set_rewrite(r"/queue", bomb)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 0\n\n"
+                    + instance_section("qBit", a)
+                    + "[Radarr-Movies]\nCategory = radarr\nURI = %s\nAPIKey = %s\n\n"
+                    % (px.url, radarr.api_key)
+                    + arr_section("Sonarr-TV", "sonarr", sonarr))
+        movie = self.torrent("Bomb.Movie.2020", size=20000)
+        show = self.torrent("Fine.Show.S01E01", size=20000)
+        a.add(movie, category="radarr", skip_checking=True)
+        a.add(show, category="sonarr", skip_checking=True)
+        a.wait_state(movie.hash, SEEDING)
+        a.wait_state(show.hash, SEEDING)
+        time.sleep(1.1)
+        r = self.sweep()
+        self.assertEqual(r.rc, 1, r)
+        self.assertLess(r.duration, 20)
+        self.assertIn("Radarr-Movies: queue: totalRecords 10000000000 is beyond any "
+                      "real queue", r.stderr)
+        queue_calls = [q for q in px.requests() if q["path"].endswith("/queue")]
+        self.assertEqual(len(queue_calls), 1, queue_calls)
+        # the other Arr and the instance are swept and recorded
+        self.assertTrue(any(c["path"].endswith("/queue") for c in sonarr.calls()))
+        self.assertEqual(sorted(x["hash"] for x in self.rows()),
+                         sorted([movie.hash, show.hash]))
+
+    def sigterm_within(self, p, seconds):
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        rc, out, err = finish(p, timeout=30)
+        took = time.monotonic() - t0
+        self.assertLess(took, seconds, err)
+        return rc, err, took
+
+    def test_sigterm_is_honoured_at_once_while_a_server_hangs(self):
+        a, b = self.qbt[0], self.qbt[1]
+        hang = self.proxy(b.url)
+        hang.set_fault(r"/torrents/info", "hang")
+        radarr = self.fake_arr("radarr")
+        self.config("[Settings]\nHttpTimeout = 60\nIgnoreTorrentsYoungerThan = 0\n"
+                    "ImportDelay = 0\n\n"
+                    + instance_section("qBit", a)
+                    + instance_section("qBit-Hang", b, url=hang.url)
+                    + arr_section("Radarr-Movies", "radarr", radarr))
+        ok = self.torrent("Term.Movie.2020", size=20000)
+        a.add(ok, category="radarr", skip_checking=True)
+        # discovery
+        p = self.spawn([])
+        H.wait_until(lambda: any(q["path"] == "/api/v2/torrents/info"
+                                 for q in hang.requests()),
+                     timeout=10, what="the sweep hanging on torrents/info")
+        rc, err, took = self.sigterm_within(p, 2.0)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("interrupted", err)
+        # an Arr that hangs on its queue
+        hang.clear()
+        radarr.set_fault("*", r"/queue", "hang")
+        p = self.spawn([])
+        H.wait_until(lambda: any(c["path"].endswith("/queue") for c in radarr.calls()),
+                     timeout=20, what="the sweep hanging on the Arr queue")
+        rc, err, took = self.sigterm_within(p, 2.0)
+        self.assertEqual(rc, 1, err)
