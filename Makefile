@@ -18,7 +18,7 @@ WERROR	?= -Werror
 WARNINGS = -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wpointer-arith \
 	   -Wundef -Wvla
-PKGS	 = libcurl jansson sqlite3 inih
+PKGS	 = libcurl jansson sqlite3 libpcre2-8
 # Read when a recipe runs, not when make starts: the targets below install
 # pkg-config and the libraries first (tests/deps.sh), then build in a
 # sub-make that sees them.

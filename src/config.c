@@ -1,12 +1,9 @@
 /*
  * config: load qbitrr.ini (see config.h and qbitrr.ini.sample).
  *
- * Loading takes two passes.  First inih (ini_parse_stream with a reader
- * that counts physical lines) splits the file into raw entries: section
- * header, key, value and line, with continuation lines already joined.  The
- * reader also rejects lines longer than inih's buffer and notices repeated
- * section headers and lines inih refuses, none of which inih reports
- * usefully itself (see the research note on Debian's libinih).  Then every
+ * Loading takes two passes.  First config_read splits the file into
+ * tables and raw entries (key, value and line), reporting syntax errors;
+ * it reads both this tool's INI dialect and the TOML qBitrr writes.  Then every
  * entry is interpreted against one table of known keys, and each section is
  * checked as a whole: Host, secrets files, regular expressions, seeding
  * limits, shared categories.  Every problem is reported as
@@ -27,15 +24,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <ini.h>
-
 #include "config.h"
+#include "config_read.h"
 #include "log.h"
 #include "util.h"
 
 #define SECRET_MASK	"********"
 #define SECRET_FILE_MAX	65536	/* bytes read from PasswordFile/APIKeyFile */
-#define MAX_SECTIONS	1024	/* each Arr compiles its regexes: bound the memory */
 
 /* What a section header names. */
 enum skind {
@@ -308,24 +303,23 @@ static const char *const builtin_unregistered[] = {
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define N_BUILTIN_UNREG	NELEM(builtin_unregistered)
 
-/* A "[section]" line. */
+/* A "[section]" line (or a table a dotted key implies). */
 struct header {
 	char	*name;
 	int	 line;
 	bool	 dup;		/* repeats an earlier header: its keys are ignored */
+	bool	 array;		/* one [[name]] */
 	enum skind kind;
 	size_t	 obj;		/* index into instances or arrs */
 };
 
-/* One "key = value" with its continuation lines joined. */
+/* One "key = value", as read. */
 struct entry {
 	int	 hdr;		/* index into headers; -1 before any section */
 	char	*key;
-	char	*value;
-	size_t	 vlen, vcap;	/* length, allocated size of value */
+	const struct cr_value *v;	/* owned by the parser's file */
 	int	 line;
 	bool	 bad;		/* already reported while reading: not interpreted */
-	bool	 cut;		/* a ';' after white space may have cut the value */
 	bool	 failed;	/* the value was rejected */
 };
 
@@ -334,31 +328,17 @@ struct stage {
 	struct entry *set[K__COUNT];
 };
 
-enum line_kind { LK_OTHER, LK_KEY, LK_CONT };
-
 struct parser {
 	const char *path;
 	FILE	*fp;
-	char	*line;
-	size_t	 linecap;
-	int	 lineno;
 	int	 errors;
 	bool	 has_secret;
 
+	struct cr_file file;
 	struct header *hdrs;
-	size_t	 n_hdrs, cap_hdrs;
+	size_t	 n_hdrs;
 	struct entry *ents;
-	size_t	 n_ents, cap_ents;
-	bool	 too_many;	/* MAX_SECTIONS reached: reading stopped */
-	int	 cur_hdr;	/* -1 before the first header */
-	long	 last_ent;	/* entry continuation lines extend, -1 none */
-
-	/* Our mirror of inih's state, to classify each line it will see. */
-	bool	 prev_key;	/* inih holds a key name: indented lines continue it */
-	bool	 skipping;	/* blanking the continuations of an overlong line */
-	enum line_kind kind;	/* of the line just handed to inih */
-	bool	 called;	/* the handler ran for that line */
-	bool	 semicolon;	/* that line has a ';' after white space */
+	size_t	 n_ents;
 
 	struct config *cfg;
 	struct stage settings_stage;
@@ -589,126 +569,50 @@ regexlist_set(struct regexlist *rl, char *const *v, size_t n)
 }
 
 /*
- * Values.
- *
- * A scalar is bare text, "double-quoted" or 'single-quoted'.  Inside
- * double quotes \\ is a backslash and \" a quote; any other backslash is
- * kept as it is, so "\bextras?\b" and the TOML spelling "\\bextras?\\b"
- * both give the regular expression \bextras?\b.  Single quotes take the
- * text literally.  A list is ["a", 'b', c] over one or more lines.
+ * Values, as the reader gave them: a scalar (bare or quoted) or a list of
+ * scalars.  An empty bare value ("Key =") is an empty list.
  */
 
-/* Read a quoted string at *pp (on its opening quote) into out. */
-static int
-read_quoted(const char **pp, struct buf *out)
+/* The text of a scalar value; NULL and *why for a list or table. */
+static const char *
+value_scalar(const struct cr_value *v, const char **why)
 {
-	const char *s = *pp;
-	char q = *s++;
-
-	for (; *s != '\0'; s++) {
-		if (*s == q) {
-			*pp = s + 1;
-			return 0;
-		}
-		if (q == '"' && *s == '\\' && (s[1] == '\\' || s[1] == '"'))
-			s++;
-		buf_append(out, s, 1);
-	}
-	return -1;
-}
-
-/* Parse a scalar value into a new string; NULL and *why on error. */
-static char *
-scalar_parse(const char *v, const char **why)
-{
-	struct buf b;
-	const char *s = skip_space(v);
-
-	if (*s != '"' && *s != '\'')
-		return trim_dup(s, strlen(s));
-	buf_init(&b);
-	buf_puts(&b, "");
-	if (read_quoted(&s, &b) == -1) {
-		*why = "unterminated quote";
-		buf_free(&b);
+	if (v->type == CR_ARRAY && v->raw != NULL && v->n == 1 &&
+	    v->items[0].type == CR_BARE)
+		return v->raw;	/* INI: Host = [::1] */
+	if (v->type == CR_ARRAY) {
+		*why = "expected a single value, not a list";
 		return NULL;
 	}
-	if (*skip_space(s) != '\0') {
-		*why = "unexpected text after the closing quote";
-		buf_free(&b);
+	if (v->type == CR_TABLE) {
+		*why = "expected a single value, not a table";
 		return NULL;
 	}
-	return b.data;
+	return v->text;
 }
 
-/* Parse a list value into out (emptied first); -1 and *why on error. */
+/* A list value into out (emptied first); -1 and *why on error. */
 static int
-list_parse(const char *v, struct strlist *out, const char **why)
+value_list(const struct cr_value *v, struct strlist *out, const char **why)
 {
-	const char *s = skip_space(v), *start;
-	struct buf b;
+	size_t i;
 
 	strlist_free(out);
-	if (*s == '\0')
+	if (v->type == CR_BARE && *v->text == '\0')
 		return 0;
-	if (*s != '[') {
+	if (v->type != CR_ARRAY) {
 		*why = "expected a list like [\"a\", \"b\"]";
 		return -1;
 	}
-	s++;
-	for (;;) {
-		s = skip_space(s);
-		if (*s == ']')
-			break;
-		if (*s == '\0') {
-			*why = "unterminated list";
-			goto fail;
-		}
-		if (*s == '"' || *s == '\'') {
-			buf_init(&b);
-			buf_puts(&b, "");
-			if (read_quoted(&s, &b) == -1) {
-				buf_free(&b);
-				*why = "unterminated quote";
-				goto fail;
-			}
-			strlist_add(out, b.data);
-			buf_free(&b);
-		} else if (*s == '[') {
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i].type == CR_ARRAY || v->items[i].type == CR_TABLE) {
 			*why = "nested lists are not supported";
-			goto fail;
-		} else if (*s == ',') {
-			*why = "empty list item";
-			goto fail;
-		} else {
-			char *item;
-
-			start = s;
-			while (*s != '\0' && *s != ',' && *s != ']')
-				s++;
-			item = trim_dup(start, (size_t)(s - start));
-			strlist_add(out, item);
-			free(item);
+			strlist_free(out);
+			return -1;
 		}
-		s = skip_space(s);
-		if (*s == ',') {
-			s++;
-			continue;
-		}
-		if (*s == ']')
-			break;
-		*why = *s == '\0' ? "unterminated list" :
-		    "expected ',' or ']' between list items";
-		goto fail;
-	}
-	if (*skip_space(s + 1) != '\0') {
-		*why = "unexpected text after the closing ']'";
-		goto fail;
+		strlist_add(out, v->items[i].text);
 	}
 	return 0;
-fail:
-	strlist_free(out);
-	return -1;
 }
 
 /* Parse a decimal integer with optional sign and white space. */
@@ -755,8 +659,11 @@ config_parse_duration(const char *s, int64_t unit_s, int64_t *out)
 	case 's': case 'S':
 		mult = 1;
 		break;
-	case 'm':		/* "M" is months in qBitrr: refused */
+	case 'm':
 		mult = 60;
+		break;
+	case 'M':		/* qBitrr: a month of 30 days */
+		mult = 30 * 86400;
 		break;
 	case 'h': case 'H':
 		mult = 3600;
@@ -783,7 +690,8 @@ config_parse_duration(const char *s, int64_t unit_s, int64_t *out)
 int
 config_parse_size(const char *s, int64_t *out)
 {
-	int64_t n = 0, mult = 1;
+	int64_t n = 0, mult = 1, frac = 0, fscale = 1;
+	int fdigits = 0;
 
 	if (s == NULL)
 		return -1;
@@ -800,6 +708,18 @@ config_parse_size(const char *s, int64_t *out)
 		if (n > (INT64_MAX - (*s - '0')) / 10)
 			return -1;
 		n = n * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		/* qBitrr takes "1.5G": a decimal fraction of the unit. */
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		for (; isdigit((unsigned char)*s); s++)
+			if (fdigits < 9) {
+				frac = frac * 10 + (*s - '0');
+				fscale *= 10;
+				fdigits++;
+			}
 	}
 	s = skip_space(s);
 	switch (*s) {
@@ -827,9 +747,9 @@ config_parse_size(const char *s, int64_t *out)
 		s++;
 	if (*skip_space(s) != '\0')
 		return -1;
-	if (n > INT64_MAX / mult)
+	if (n > INT64_MAX / mult - 1)
 		return -1;
-	*out = n * mult;
+	*out = n * mult + (int64_t)((double)frac / (double)fscale * (double)mult);
 	return 0;
 }
 
@@ -853,240 +773,6 @@ config_parse_bool(const char *s, bool *out)
 		}
 	}
 	return -1;
-}
-
-/* Reading: the inih reader and handler. */
-
-/* Like inih's find_chars_or_comment(): the first of chars, or a ';' after white space. */
-static const char *
-find_chars_or_comment(const char *s, const char *chars)
-{
-	bool was_space = false;
-
-	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) &&
-	    !(was_space && *s == ';')) {
-		was_space = is_space((unsigned char)*s);
-		s++;
-	}
-	return s;
-}
-
-static struct entry *
-entry_add(struct parser *p, const char *key, const char *value, bool bad)
-{
-	struct entry *e;
-
-	if (p->n_ents == p->cap_ents) {
-		p->cap_ents = p->cap_ents ? p->cap_ents * 2 : 16;
-		p->ents = xreallocarray(p->ents, p->cap_ents, sizeof(*p->ents));
-	}
-	e = &p->ents[p->n_ents];
-	memset(e, 0, sizeof(*e));
-	e->hdr = p->cur_hdr;
-	e->key = xstrdup(key);
-	e->value = xstrdup(value);
-	e->vlen = strlen(value);
-	e->vcap = e->vlen + 1;
-	e->line = p->lineno;
-	e->bad = bad || (p->cur_hdr >= 0 && p->hdrs[p->cur_hdr].dup);
-	e->cut = p->semicolon;
-	p->last_ent = (long)p->n_ents;
-	p->n_ents++;
-	return e;
-}
-
-/* A "[name]" line: remember it and catch a repeated header. */
-static void
-header_add(struct parser *p, const char *name)
-{
-	struct header *h;
-	size_t i;
-
-	if (p->n_hdrs == MAX_SECTIONS) {
-		perr(p, p->lineno, "more than %d sections; the rest of the "
-		    "file is not read", MAX_SECTIONS);
-		p->too_many = true;
-		return;
-	}
-	if (p->n_hdrs == p->cap_hdrs) {
-		p->cap_hdrs = p->cap_hdrs ? p->cap_hdrs * 2 : 16;
-		p->hdrs = xreallocarray(p->hdrs, p->cap_hdrs, sizeof(*p->hdrs));
-	}
-	h = &p->hdrs[p->n_hdrs];
-	memset(h, 0, sizeof(*h));
-	h->name = xstrdup(name);
-	h->line = p->lineno;
-	for (i = 0; i < p->n_hdrs; i++) {
-		if (!p->hdrs[i].dup && strcmp(p->hdrs[i].name, name) == 0) {
-			perr(p, p->lineno, "[%s]: duplicate section "
-			    "(first at line %d)", name, p->hdrs[i].line);
-			h->dup = true;
-			break;
-		}
-	}
-	p->cur_hdr = (int)p->n_hdrs;
-	p->n_hdrs++;
-	p->last_ent = -1;
-}
-
-/* After inih handled the previous line: did it refuse a key line? */
-static void
-finish_line(struct parser *p)
-{
-	if (p->kind == LK_KEY && !p->called)
-		perr(p, p->lineno, "expected KEY = VALUE, a [section] "
-		    "or a comment");
-	p->kind = LK_OTHER;
-	p->called = false;
-}
-
-/*
- * The ini_reader: hand inih one physical line at a time, counting them.
- * Lines inih cannot hold are reported and replaced; section headers are
- * tracked here, since the handler never hears about them.
- */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parser *p = stream;
-	const char *s, *t, *end;
-	size_t len, limit;
-	ssize_t n;
-	bool indented;
-	char *name;
-
-	finish_line(p);
-	if (num < 2 || p->too_many)
-		return NULL;
-	limit = (size_t)num - 1;
-	errno = 0;
-	n = getline(&p->line, &p->linecap, p->fp);
-	if (n < 0) {
-		if (ferror(p->fp))
-			perr(p, 0, "cannot read: %s", strerror(errno));
-		return NULL;
-	}
-	p->lineno++;
-	len = strlen(p->line);
-	while (len > 0 && (p->line[len - 1] == '\n' || p->line[len - 1] == '\r'))
-		p->line[--len] = '\0';
-
-	s = p->line;
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	t = skip_space(s);
-	indented = t > s;
-	p->semicolon = false;
-	for (end = t; *end != '\0'; end++)
-		if (*end == ';' && end > t && is_space((unsigned char)end[-1]))
-			p->semicolon = true;
-
-	if (*t == '\0' || *t == '#' || *t == ';') {
-		/* Blank or comment: harmless even when long. */
-		str[0] = '\0';
-		return str;
-	}
-	if (p->skipping && indented) {
-		/* Continuation of an overlong line already reported. */
-		str[0] = '\0';
-		return str;
-	}
-	p->skipping = false;
-
-	if (p->prev_key && indented) {
-		p->kind = LK_CONT;
-		if (len > limit) {
-			perr(p, p->lineno, "line longer than %zu characters "
-			    "\xe2\x80\x94 continue long lists on indented lines",
-			    limit);
-			if (p->last_ent >= 0)
-				p->ents[p->last_ent].bad = true;
-			p->skipping = true;
-			p->kind = LK_OTHER;
-			str[0] = '\0';
-			return str;
-		}
-	} else if (*t == '[') {
-		end = find_chars_or_comment(t + 1, "]");
-		if (*end != ']') {
-			perr(p, p->lineno, "unterminated section header "
-			    "(missing ']')");
-			/* inih keeps the previous section: so do we. */
-		} else {
-			name = trim_dup(t + 1, (size_t)(end - t - 1));
-			header_add(p, name);
-			free(name);
-			p->prev_key = false;
-		}
-		if (len > limit) {
-			perr(p, p->lineno, "line longer than %zu characters "
-			    "\xe2\x80\x94 continue long lists on indented lines",
-			    limit);
-			/* An empty section resets inih's key as the real one would. */
-			p->prev_key = false;
-			snprintf(str, (size_t)num, "[]");
-			return str;
-		}
-	} else {
-		p->kind = LK_KEY;
-		if (len > limit) {
-			perr(p, p->lineno, "line longer than %zu characters "
-			    "\xe2\x80\x94 continue long lists on indented lines",
-			    limit);
-			/* Keep the key, so that it does not look missing. */
-			end = find_chars_or_comment(t, "=:");
-			if (*end == '=' || *end == ':') {
-				name = trim_dup(t, (size_t)(end - t));
-				entry_add(p, name, "", true);
-				free(name);
-			}
-			p->skipping = true;
-			p->kind = LK_OTHER;
-			str[0] = '\0';
-			return str;
-		}
-	}
-	memcpy(str, p->line, len + 1);
-	return str;
-}
-
-/* The ini_handler: record the entry, or extend it with a continuation. */
-static int
-handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct parser *p = user;
-	struct entry *e;
-	size_t n;
-
-	(void)section;	/* ours is tracked by the reader, untruncated */
-	p->called = true;
-	if (p->kind == LK_CONT) {
-		if (p->last_ent < 0)
-			return 1;
-		e = &p->ents[p->last_ent];
-		if (*value == '\0')
-			return 1;
-		/* Append " value" in place: a long list has many lines. */
-		n = strlen(value);
-		while (e->vlen + n + 2 > e->vcap) {
-			e->vcap *= 2;
-			e->value = xrealloc(e->value, e->vcap);
-		}
-		if (e->vlen > 0)
-			e->value[e->vlen++] = ' ';
-		memcpy(e->value + e->vlen, value, n + 1);
-		e->vlen += n;
-		e->cut |= p->semicolon;
-		return 1;
-	}
-	p->prev_key = *name != '\0';
-	if (*name == '\0') {
-		perr(p, p->lineno, "missing key name before '='");
-		p->last_ent = -1;
-		return 1;
-	}
-	entry_add(p, name, value, false);
-	return 1;
 }
 
 /* Interpreting: sections. */
@@ -1159,6 +845,17 @@ header_classify(struct parser *p, struct header *h, enum arr_kind *ak)
 	if (strcmp(h->name, "Settings") == 0) {
 		h->kind = SK_SETTINGS;
 		return;
+	}
+	if (strncmp(h->name, "QBit", 4) == 0 && (h->name[4] == '\0' ||
+	    h->name[4] == '.')) {
+		/* qBitrr 3.2 and older spelled it [QBit]. */
+		char *renamed = xasprintf("qBit%s", h->name + 4);
+
+		pinfo(p, h->line, "[%s]: read as [%s] (qBitrr 3.2 spelling)",
+		    h->name, renamed);
+		free(h->name);
+		h->name = renamed;
+		dot = strchr(h->name, '.');
 	}
 	if (section_unused(h->name)) {
 		h->kind = SK_UNUSED;
@@ -1295,6 +992,15 @@ build_sections(struct parser *p, struct config *cfg)
 			continue;
 		}
 		header_classify(p, &p->hdrs[i], &kinds[i]);
+		for (j = 0; j < i && p->hdrs[i].kind == SK_QBIT; j++)
+			if (p->hdrs[j].kind == SK_QBIT &&
+			    strcmp(p->hdrs[j].name, p->hdrs[i].name) == 0) {
+				perr(p, p->hdrs[i].line, "[%s]: duplicate section "
+				    "(first at line %d)", p->hdrs[i].name,
+				    p->hdrs[j].line);
+				p->hdrs[i].kind = SK_BAD;
+				p->hdrs[i].dup = true;
+			}
 		if (p->hdrs[i].kind == SK_QBIT)
 			nq++;
 		else if (p->hdrs[i].kind == SK_ARR)
@@ -1346,15 +1052,12 @@ bad_value(struct parser *p, struct entry *e, const struct keydef *kd,
     const char *v, const char *reason)
 {
 	char shown[160];
-	const char *hint = "";
 
-	if (strstr(v, " #") != NULL || strstr(v, "\t#") != NULL)
-		hint = " ('#' starts a comment only at the start of a line)";
 	if (kd->flags & KF_SECRET)
-		kerr(p, e, "bad value: %s%s", reason, hint);
+		kerr(p, e, "bad value: %s", reason);
 	else
-		kerr(p, e, "\"%s\" %s%s", log_sanitize(v, shown, sizeof(shown)),
-		    reason, hint);
+		kerr(p, e, "\"%s\" %s", log_sanitize(v, shown, sizeof(shown)),
+		    reason);
 }
 
 static void
@@ -1441,9 +1144,8 @@ apply(struct parser *p, struct entry *e, const struct keydef *kd, void *base)
 
 	if (kd->type == T_LIST || kd->type == T_REGEX ||
 	    kd->type == T_PATH_MAP) {
-		if (list_parse(e->value, &l, &why) == -1) {
-			kerr(p, e, "%s%s", why, e->cut ? " (a ';' after a "
-			    "space starts a comment, even inside quotes)" : "");
+		if (value_list(e->v, &l, &why) == -1) {
+			kerr(p, e, "%s", why);
 			return;
 		}
 		switch (kd->type) {
@@ -1462,11 +1164,11 @@ apply(struct parser *p, struct entry *e, const struct keydef *kd, void *base)
 		return;
 	}
 
-	if ((v = scalar_parse(e->value, &why)) == NULL) {
-		kerr(p, e, "%s%s", why, e->cut ? " (a ';' after a space starts "
-		    "a comment, even inside quotes)" : "");
+	if ((v = (char *)value_scalar(e->v, &why)) == NULL) {
+		kerr(p, e, "%s", why);
 		return;
 	}
+	v = xstrdup(v);
 	switch (kd->type) {
 	case T_STR:
 		if (*v == '\0' && (kd->flags & KF_NONEMPTY)) {
@@ -1642,10 +1344,7 @@ apply_entries(struct parser *p, struct config *cfg)
 			continue;
 		}
 		if (id == K_PASSWORD || id == K_APIKEY) {
-			const char *v = skip_space(e->value);
-
-			if (*v != '\0' && strcmp(v, "\"\"") != 0 &&
-			    strcmp(v, "''") != 0)
+			if (e->v->text != NULL && *e->v->text != '\0')
 				p->has_secret = true;
 		}
 		if (st->set[id] != NULL) {
@@ -2183,6 +1882,47 @@ finish_config(struct parser *p, struct config *cfg)
 		perr(p, 0, "no [qBit] instance configured");
 }
 
+/* A syntax error from the reader. */
+static void
+read_error(void *arg, int line, const char *msg)
+{
+	perr(arg, line, "%s", msg);
+}
+
+/*
+ * Headers and entries from what the reader found: its root table (keys
+ * before any header) becomes "no section".
+ */
+static void
+take_file(struct parser *p)
+{
+	const struct cr_file *f = &p->file;
+	size_t i;
+
+	p->n_hdrs = f->n_tables > 0 ? f->n_tables - 1 : 0;
+	p->hdrs = xcalloc(p->n_hdrs, sizeof(*p->hdrs));
+	for (i = 0; i < p->n_hdrs; i++) {
+		const struct cr_table *t = &f->tables[i + 1];
+
+		p->hdrs[i].name = xstrdup(t->name);
+		p->hdrs[i].line = t->line;
+		p->hdrs[i].dup = t->dup;
+		p->hdrs[i].array = t->array;
+	}
+	p->n_ents = f->n_entries;
+	p->ents = xcalloc(p->n_ents, sizeof(*p->ents));
+	for (i = 0; i < p->n_ents; i++) {
+		const struct cr_entry *ce = &f->entries[i];
+		struct entry *e = &p->ents[i];
+
+		e->hdr = (int)ce->table - 1;
+		e->key = ce->key;
+		e->v = &ce->value;
+		e->line = ce->line;
+		e->bad = ce->bad;
+	}
+}
+
 static void
 parser_free(struct parser *p)
 {
@@ -2191,14 +1931,10 @@ parser_free(struct parser *p)
 	for (i = 0; i < p->n_hdrs; i++)
 		free(p->hdrs[i].name);
 	free(p->hdrs);
-	for (i = 0; i < p->n_ents; i++) {
-		free(p->ents[i].key);
-		free(p->ents[i].value);
-	}
 	free(p->ents);
 	free(p->qstage);
 	free(p->astage);
-	free(p->line);
+	config_read_free(&p->file);
 }
 
 int
@@ -2211,8 +1947,6 @@ config_load(const char *path, struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&p, 0, sizeof(p));
 	p.path = path;
-	p.cur_hdr = -1;
-	p.last_ent = -1;
 	p.cfg = cfg;
 	cfg->path = xstrdup(path);
 	settings_defaults(&cfg->settings);
@@ -2229,8 +1963,8 @@ config_load(const char *path, struct config *cfg)
 		perr(&p, 0, "cannot open: %s", strerror(EISDIR));
 		goto out;
 	}
-	ini_parse_stream(reader, &p, handler, &p);
-	finish_line(&p);
+	config_read(p.fp, &p.file, read_error, &p);
+	take_file(&p);
 
 	build_sections(&p, cfg);
 	apply_entries(&p, cfg);

@@ -159,8 +159,9 @@ int64_t	config_arr_ignore_younger(const struct config *cfg,
 /*
  * Value parsers shared with the command line; each returns 0 and stores the
  * result, or -1 on a malformed value.
- *   duration: "90", "90s", "15m", "2h", "1d", "1w" -> seconds (bare = unit_s)
- *   size: "100G", "512M", "-1" -> bytes (-1 stays -1)
+ *   duration: "90", "90s", "15m", "2h", "1d", "1w", "1M" (30 days, as in
+ *     qBitrr) -> seconds (bare = unit_s)
+ *   size: "100G", "1.5G", "512M", "-1" -> bytes (-1 stays -1)
  */
 int	config_parse_duration(const char *s, int64_t unit_s, int64_t *out);
 int	config_parse_size(const char *s, int64_t *out);

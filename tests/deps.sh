@@ -5,7 +5,7 @@
 # browser or valgrind.  Without root (or without apt-get) print the exact
 # command instead.
 BUILD="gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-libinih-dev"
+libpcre2-dev"
 UNIT="$BUILD libcmocka-dev"
 # The demo and the integration suite start real qbittorrent-nox instances in
 # a private network namespace (unshare from util-linux, ip from iproute2).

@@ -61,7 +61,7 @@ if ! probe; then
 	fi
 fi
 
-for lib in inih jansson libcurl; do
+for lib in libpcre2-8 jansson libcurl; do
 	pkg-config --exists "$lib" 2>/dev/null || {
 		echo "missing build dependency $lib: run 'make deps'" >&2
 		exit 1
@@ -71,14 +71,14 @@ done
 # Sources and libraries of each harness.
 srcs() {
 	case $1 in
-	fuzz_config)	echo "config.c log.c util.c" ;;
+	fuzz_config)	echo "config.c config_read.c log.c util.c" ;;
 	fuzz_qbit_json)	echo "qbit.c http.c log.c util.c" ;;
 	fuzz_arr_json)	echo "arr.c http.c log.c util.c" ;;
 	esac
 }
 libs() {
 	case $1 in
-	fuzz_config)	echo "inih" ;;
+	fuzz_config)	echo "libpcre2-8" ;;
 	*)		echo "jansson libcurl" ;;
 	esac
 }
