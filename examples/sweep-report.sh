@@ -43,6 +43,16 @@ case $rc in
 	;;
 esac
 
+# Names, errors and reasons come from the servers: controls, line
+# separators and bidi overrides are escaped (\uNNNN) before they reach a
+# mail body.
+safe='def hex4: [(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:.+1]) | join("");
+def safe: tostring | [explode[] |
+    if . < 32 or (. >= 127 and . < 160) or (. >= 8232 and . <= 8238) or
+        (. >= 8294 and . <= 8297)
+    then "\\u" + hex4 else [.] | implode end] | join("");'
+
 report=$tmp/report
 if [ -s "$tmp/sweep.json" ] &&
     jq -e 'type == "object" and has("instances") and has("actions")' \
@@ -63,22 +73,24 @@ if [ -s "$tmp/sweep.json" ] &&
 		    "$tmp/sweep.json"
 		if [ "$down" -gt 0 ]; then
 			printf '\nInstances unreachable:\n'
-			jq -r '.instances[] | select(.reachable | not) |
-			    "  \(.name) (\(.url)): \(.error // "unknown error")"' \
+			jq -r "$safe"' .instances[] | select(.reachable | not) |
+			    "  \(.name | safe) (\(.url | safe)): \(.error // "unknown error" | safe)"' \
 			    "$tmp/sweep.json"
 		fi
 		if [ "$nact" -gt 0 ]; then
 			printf '\nActions by result:\n'
-			jq -r '.actions | group_by(.result)[] |
-			    "  \(.[0].result): \(length) (" +
-			    (group_by(.action) | map("\(.[0].action) \(length)") | join(", ")) +
+			jq -r "$safe"' .actions | group_by(.result)[] |
+			    "  \(.[0].result | safe): \(length) (" +
+			    (group_by(.action) | map("\(.[0].action | safe) \(length)") | join(", ")) +
 			    ")"' "$tmp/sweep.json"
 			printf '\nActions:\n'
-			jq -r '.actions[] |
-			    "  \(.result)  \(.instance)  \((.hash // "-")[0:8])  \(.name // .detail // "")  " +
-			    "\(.action)\(if .arr then " in \(.arr)" else "" end) (\(.rule): \(.reason))" +
-			    (if .detail and .hash then "; \(.detail)" else "" end) +
-			    (if .error then ": \(.error)" else "" end)' "$tmp/sweep.json"
+			jq -r "$safe"' .actions[] |
+			    "  \(.result | safe)  \(.instance | safe)  \((.hash // "-")[0:8] | safe)  " +
+			    "\(.name // .detail // "" | safe)  " +
+			    "\(.action | safe)\(if .arr then " in \(.arr | safe)" else "" end)" +
+			    " (\(.rule | safe): \(.reason | safe))" +
+			    (if .detail and .hash then "; \(.detail | safe)" else "" end) +
+			    (if .error then ": \(.error | safe)" else "" end)' "$tmp/sweep.json"
 		fi
 	} >"$report"
 else

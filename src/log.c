@@ -3,12 +3,16 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
+
+static char *text_escape(const char *s, char *buf, size_t n, bool backslash);
 
 static int log_level = LOG_NOTICE;	/* set once from the command line */
 
@@ -64,12 +68,14 @@ static const int journal_priority[] = { 3, 4, 5, 6, 7, 7 };
 static void
 log_emit(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[4096];
+	char raw[4096], line[8192];
 	const char *prefix = "";
 
 	if (!log_enabled(level))
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* Whatever a server slipped into the message, one event stays one line. */
+	text_escape(raw, line, sizeof(line), false);
 	if (level == LOG_ERROR)
 		prefix = "error: ";
 	else if (level == LOG_WARN)
@@ -97,26 +103,71 @@ LOG_FN(log_info, LOG_INFO)
 LOG_FN(log_debug, LOG_DEBUG)
 LOG_FN(log_trace, LOG_TRACE)
 
-char *
-log_sanitize(const char *s, char *buf, size_t n)
+/*
+ * What a terminal, a log reader or a mail client may act on: C0 and C1
+ * controls (CSI is U+009B), DEL, the line and paragraph separators and the
+ * bidirectional embeddings, overrides and isolates.
+ */
+static bool
+unsafe_cp(uint32_t c)
 {
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* The escaping of log_sanitize; backslashes doubled only when asked. */
+static char *
+text_escape(const char *s, char *buf, size_t n, bool backslash)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t o = 0;
 
 	if (n == 0)
 		return buf;
-	if (s == NULL)
-		s = "";
-	for (; *s != '\0' && o + 5 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
-		} else if (c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = '\\';
+	while (*p != '\0') {
+		uint32_t cp = 0;
+		size_t len = utf8_seq_len(p, &cp);
+		char e[16];
+		size_t elen;
+
+		if (len == 0)		/* not UTF-8: the byte, escaped */
+			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", *p), len = 1;
+		else if (unsafe_cp(cp) && cp < 0x80)
+			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", (unsigned)cp);
+		else if (unsafe_cp(cp))
+			elen = (size_t)snprintf(e, sizeof(e), "\\u%04x", (unsigned)cp);
+		else if (cp == '\\' && backslash)
+			elen = (size_t)snprintf(e, sizeof(e), "\\\\");
+		else
+			elen = 0;
+		if (elen > 0) {
+			if (o + elen + 1 > n)
+				break;
+			memcpy(buf + o, e, elen);
+			o += elen;
 		} else {
-			buf[o++] = (char)c;
+			if (o + len + 1 > n)
+				break;
+			memcpy(buf + o, p, len);
+			o += len;
 		}
+		p += len;
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+char *
+log_sanitize(const char *s, char *buf, size_t n)
+{
+	return text_escape(s, buf, n, true);
+}
+
+const char *
+log_safe(const char *s)
+{
+	static char ring[8][1024];
+	static unsigned next;
+
+	return log_sanitize(s, ring[next++ % 8], sizeof(ring[0]));
 }

@@ -24,10 +24,17 @@ void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Copy s into buf (size n) with control characters escaped as \xNN and
- * backslash doubled, so a hostile torrent name cannot forge log lines.
- * Returns buf.
+ * Copy s into buf (size n), cut at a character boundary, with what a
+ * terminal or log reader might act on escaped: C0 controls, DEL and bytes
+ * that are not UTF-8 as \xNN; C1 controls (U+0080-U+009F), U+2028/2029 and
+ * the bidi overrides and isolates (U+202A-202E, U+2066-2069) as \uNNNN;
+ * backslash doubled.  A hostile torrent name cannot forge log lines or
+ * drive a terminal.  Returns buf.  Every log line is escaped the same way
+ * (without the doubling), so one event is always one line.
  */
 char	*log_sanitize(const char *s, char *buf, size_t n);
+
+/* log_sanitize into one of 8 rotating static buffers (1 KB), for printf arguments. */
+const char *log_safe(const char *s);
 
 #endif

@@ -40,7 +40,10 @@ jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* Invalid UTF-8 in a torrent name must not drop the whole document. */
+/*
+ * Invalid UTF-8 from a server (a torrent name, app/version) must not drop
+ * an object or the whole document: each bad byte becomes U+FFFD.
+ */
 static json_t *
 jtext(const char *s)
 {
@@ -50,10 +53,7 @@ jtext(const char *s)
 		return json_null();
 	v = json_string(s);
 	if (v == NULL) {
-		char *copy = xstrdup(s);
-		for (char *p = copy; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
+		char *copy = str_utf8_clean(s);
 		v = json_string(copy);
 		free(copy);
 	}
@@ -79,10 +79,10 @@ instance_json(const struct inst *in)
 	return json_pack("{s:s, s:s, s:b, s:o, s:o, s:I, s:o}",
 	    "name", in->qc.ic->name, "url", in->qc.ic->base_url,
 	    "reachable", !in->failed,
-	    "version", jstr(in->failed ? NULL : in->qc.version),
-	    "api_version", jstr(in->failed ? NULL : in->qc.api_version),
+	    "version", jtext(in->failed ? NULL : in->qc.version),
+	    "api_version", jtext(in->failed ? NULL : in->qc.api_version),
 	    "torrents", (json_int_t)(in->failed ? 0 : in->qc.torrents.n),
-	    "error", jstr(in->qc.error));
+	    "error", jtext(in->qc.error));
 }
 
 static json_t *
@@ -330,9 +330,11 @@ sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile
 		for (size_t i = 0; i < sw.n_insts; i++) {
 			const struct inst *in = &sw.insts[i];
 			char *counts = category_counts(cfg, in);
+			/* Versions and errors come from the server: escaped for the terminal. */
 			printf("%-16s %-32s %-9s %-9s %-8s %s\n", in->qc.ic->name, in->qc.ic->base_url,
-			    in->failed ? "no" : "yes", in->failed ? "-" : in->qc.version,
-			    in->failed ? "-" : in->qc.api_version, in->failed ? in->qc.error : counts);
+			    in->failed ? "no" : "yes", in->failed ? "-" : log_safe(in->qc.version),
+			    in->failed ? "-" : log_safe(in->qc.api_version),
+			    in->failed ? log_safe(in->qc.error) : counts);
 			free(counts);
 		}
 		printf("\nTRACKED TORRENTS in %s: %zu\n", path, sw.rows.n);
@@ -343,9 +345,9 @@ sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile
 			const struct state_row *r = &sw.rows.items[i];
 			char seen[32], name[256];
 			time_iso8601((time_t)r->last_seen, seen, sizeof(seen));
-			printf("%-16s %.8s %-12s %-14s %7.1f%%  %-20s %s\n", r->instance, r->hash,
-			    r->category ? r->category : "-",
-			    r->gone_at ? "(gone)" : r->state ? r->state : "-", r->progress * 100,
+			printf("%-16s %.8s %-12s %-14s %7.1f%%  %-20s %s\n", log_safe(r->instance),
+			    log_safe(r->hash), r->category ? log_safe(r->category) : "-",
+			    r->gone_at ? "(gone)" : r->state ? log_safe(r->state) : "-", r->progress * 100,
 			    seen, log_sanitize(r->name ? r->name : "", name, sizeof(name)));
 		}
 	}
@@ -387,12 +389,12 @@ sweep_history(const struct config *cfg, const struct sweep_options *opt)
 		for (size_t i = 0; i < n; i++) {
 			char t[32], name[256], reason[512];
 			time_iso8601((time_t)v[i].time, t, sizeof(t));
-			printf("%s  %-14s %-8.8s %-30s %-16s %-8s %s%s%s\n", t, v[i].instance,
-			    v[i].hash ? v[i].hash : "-",
+			printf("%s  %-14s %-8.8s %-30s %-16s %-8s %s%s%s\n", t, log_safe(v[i].instance),
+			    v[i].hash ? log_safe(v[i].hash) : "-",
 			    log_sanitize(v[i].name ? v[i].name : "", name, sizeof(name)),
-			    v[i].action, v[i].result,
+			    log_safe(v[i].action), log_safe(v[i].result),
 			    log_sanitize(v[i].reason ? v[i].reason : "", reason, sizeof(reason)),
-			    v[i].error ? ": " : "", v[i].error ? v[i].error : "");
+			    v[i].error ? ": " : "", v[i].error ? log_safe(v[i].error) : "");
 		}
 	}
 	state_history_free(v, n);
@@ -474,24 +476,28 @@ sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatil
 			    "progress", t->progress, "rule", jstr(it->d.rule), "rules", rules,
 			    "actions", acts, "waiting", jtext(it->d.waiting), "history", hist));
 		} else {
+			/* Everything the server said (name, state, tracker messages in the
+			 * rule trace) is escaped for the terminal. */
 			printf("%s %s %s\n  category %s, state %s, progress %.1f%%, Arr %s\n",
-			    it->in->qc.ic->name, t->hash, log_sanitize(t->name, name, sizeof(name)),
-			    t->category, t->state, t->progress * 100, it->arr ? it->arr->name : "-");
+			    it->in->qc.ic->name, log_safe(t->hash), log_sanitize(t->name, name, sizeof(name)),
+			    log_safe(t->category), log_safe(t->state), t->progress * 100,
+			    it->arr ? it->arr->name : "-");
 			for (size_t k = 0; k < it->d.n_trace; k++)
-				printf("  %s\n", it->d.trace[k]);
+				printf("  %s\n", log_safe(it->d.trace[k]));
 			if (it->d.n_actions == 0)
-				printf("  next: %s\n", it->d.waiting ? it->d.waiting : "nothing to do");
+				printf("  next: %s\n", it->d.waiting ? log_safe(it->d.waiting) :
+				    "nothing to do");
 			for (size_t k = 0; k < it->d.n_actions; k++)
 				printf("  next sweep: %s (%s: %s)\n",
 				    policy_action_name(it->d.actions[k].kind), it->d.actions[k].rule,
-				    it->d.actions[k].reason);
+				    log_safe(it->d.actions[k].reason));
 			if (nh > 0)
 				printf("  history:\n");
 			for (size_t k = 0; k < nh; k++) {
 				char tm[32];
 				time_iso8601((time_t)h[k].time, tm, sizeof(tm));
-				printf("    %s %s %s: %s\n", tm, h[k].action, h[k].result,
-				    h[k].reason ? h[k].reason : "");
+				printf("    %s %s %s: %s\n", tm, log_safe(h[k].action),
+				    log_safe(h[k].result), log_safe(h[k].reason));
 			}
 			printf("\n");
 		}

@@ -187,6 +187,59 @@ str_casestr(const char *hay, const char *needle)
 	return NULL;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1 to 4), 0 if there is none. */
+size_t
+utf8_seq_len(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+char *
+str_utf8_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf b;
+	uint32_t cp;
+
+	buf_init(&b);
+	buf_puts(&b, "");
+	while (*p != '\0') {
+		size_t n = utf8_seq_len(p, &cp);
+		if (n == 0) {
+			buf_puts(&b, "\xef\xbf\xbd");
+			p++;
+		} else {
+			buf_append(&b, p, n);
+			p += n;
+		}
+	}
+	return b.data;
+}
+
 char *
 str_lower(char *s)
 {

@@ -38,6 +38,12 @@ void	buf_urlencode(struct buf *b, const char *s);
 /* ASCII case-insensitive substring search; NULL when absent. */
 const char *str_casestr(const char *hay, const char *needle);
 
+/* Length (1-4) of the well-formed UTF-8 sequence at s and its code point; 0 if none. */
+size_t	utf8_seq_len(const unsigned char *s, uint32_t *cp);
+
+/* A copy of s with every byte that is not well-formed UTF-8 replaced by U+FFFD. */
+char	*str_utf8_clean(const char *s);
+
 /* Lower-case an ASCII string in place; returns s. */
 char	*str_lower(char *s);
 

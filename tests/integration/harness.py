@@ -1492,6 +1492,13 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         rec["status"] = status
         close = False
         if callable(fault):
+            # rewrite the plain body; it is sent on uncompressed
+            if any(k.lower() == "content-encoding" and "gzip" in v.lower()
+                   for k, v in rheaders):
+                import gzip
+                rbody = gzip.decompress(rbody)
+                rheaders = [(k, v) for k, v in rheaders
+                            if k.lower() != "content-encoding"]
             rbody = fault(rbody)
         if fault in ("truncate", "cutoff"):
             full = len(rbody)

@@ -2,6 +2,8 @@
 cannot hurt the host or the other instances."""
 import json
 import os
+import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -343,3 +345,100 @@ class HostileServerTest(Env):
                      timeout=20, what="the sweep hanging on the Arr queue")
         rc, err, took = self.sigterm_within(p, 2.0)
         self.assertEqual(rc, 1, err)
+
+
+# ---------------------------------------------------------------------------
+# server strings made safe for terminals, logs and mail; --json exact
+# ---------------------------------------------------------------------------
+
+EVIL_NAME = ("Evil\x1b]0;pwned\x07\x1b[2J\u009b31m\u0085\u202eevil\u2066"
+             "\u2028qbitrr-sweep: error: forged\x7f.mkv")
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+SCRIPT = os.path.join(ROOT, "examples", "sweep-report.sh")
+
+
+class EscapeTest(Env):
+    n_instances = 1
+
+    def assert_safe(self, text, what):
+        bad = UNSAFE.findall(text)
+        self.assertEqual(bad, [], "%s carries unsafe characters: %r" % (what, text[-3000:]))
+        self.assertNotRegex(text, r"(?m)^qbitrr-sweep: error: forged", what)
+
+    def test_hostile_names_and_versions_are_escaped_everywhere_json_exact(self):
+        a = self.qbt[0]
+        radarr = self.fake_arr("radarr")
+        px = H.FaultProxy(a.url)
+        self.addCleanup(px.close)
+        spec = self.torrent("Evil.Movie.2020", size=20000)
+        a.add(spec, category="radarr", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+
+        def rename(body):
+            doc = json.loads(body)
+            for t in doc:
+                if t.get("hash") == spec.hash:
+                    t["name"] = EVIL_NAME
+            return json.dumps(doc).encode()
+        px.set_rewrite(r"/torrents/info", rename)
+        # not UTF-8, with a raw C1 CSI byte and an escape sequence
+        px.set_rewrite(r"/app/version", lambda body: b"v4.5.2\xc3(\x9b2J\x1b[31m")
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 0\n\n"
+                    + instance_section("qBit-Evil", a, url=px.url)
+                    + arr_section("Radarr-Movies", "radarr", radarr))
+        r = self.sweep("-vv", "--json", check=0)
+        self.assert_safe(r.stderr, "sweep -vv stderr")
+        self.assertIn("\\x1b]0;pwned\\x07", r.stderr)
+        self.assertIn("\\u202e", r.stderr)
+        for ln in r.stderr.splitlines():
+            self.assertTrue(ln.startswith("qbitrr-sweep: "), ln)
+        # --json: exact, the instance kept, the bad version bytes replaced
+        doc = r.json()
+        inst = {i["name"]: i for i in doc["instances"]}
+        self.assertIn("qBit-Evil", inst)
+        self.assertEqual(inst["qBit-Evil"]["version"], "v4.5.2\ufffd(\ufffd2J\x1b[31m")
+        self.assertEqual([t["name"] for t in doc["torrents"]], [EVIL_NAME])
+        self.assertEqual([x["name"] for x in doc["actions"] if x["hash"]], [EVIL_NAME])
+        self.assertTrue(all(ord(c) < 128 for c in r.stdout), "JSON not ASCII-escaped")
+
+        for args in (("status",), ("explain", "Evil"), ("history",), ("-v", "status")):
+            r = self.sweep(*args)
+            self.assertEqual(r.rc, 0, r)
+            self.assert_safe(r.stdout, "%s stdout" % " ".join(args))
+            self.assert_safe(r.stderr, "%s stderr" % " ".join(args))
+            self.assertIn("Evil\\x1b]0;pwned", r.stdout, args)
+        r = self.sweep("status")
+        self.assertIn("v4.5.2\\xc3(\\x9b2J\\x1b[31m", r.stdout)
+        r = self.sweep("status", "--json")
+        self.assertEqual(r.json()["torrents"][0]["name"], EVIL_NAME)
+
+        # the report mail escapes the names it quotes
+        if shutil.which("jq") is None:
+            self.skipTest("jq not installed")
+        stubs = os.path.join(self.tmp, "bin")
+        os.makedirs(stubs)
+        with open(os.path.join(stubs, "mail"), "w") as f:
+            f.write("#!/bin/sh\ncat >\"$STUB_DIR/mail.body\"\n")
+        os.chmod(os.path.join(stubs, "mail"), 0o755)
+        radarr.set_fault("POST", r"/command", "500")
+        later_spec = self.torrent("Second.Movie.2021", size=20000)
+        a.add(later_spec, category="radarr", skip_checking=True)
+        a.wait_state(later_spec.hash, SEEDING)
+        self.db_forget_import(spec.hash)
+        e = dict(os.environ, PATH=stubs + ":/usr/bin:/bin", STUB_DIR=self.tmp,
+                 QBITRR_SWEEP=H.BINARY, QBITRR_REPORT_TO="ops@example.com",
+                 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+        p = subprocess.run(["sh", SCRIPT, "-c", self.cfg], env=e, capture_output=True,
+                           timeout=120)
+        body = open(os.path.join(self.tmp, "mail.body"), "rb").read().decode("utf-8")
+        self.assert_safe(body, "mail body")
+        self.assertIn("Evil\\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m\\u0085\\u202eevil"
+                      "\\u2066\\u2028qbitrr-sweep: error: forged\\u007f.mkv", body)
+
+    def db_forget_import(self, h):
+        """Let the torrent be imported again, so the next sweep acts on it."""
+        db = sqlite3.connect(self.state)
+        db.execute("UPDATE torrents SET import_sent_at = NULL, import_result = NULL,"
+                   " import_attempts = 0, import_next_try = NULL WHERE hash = ?", (h,))
+        db.commit()
+        db.close()
