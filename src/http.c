@@ -141,6 +141,13 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/*
+ * Every cookie of the answer, as "a=1; b=2": qBittorrent names its session
+ * cookie SID, a name of the user's choice (4.6+) or QBT_SID_<port> (5.2+),
+ * and a proxy in front may set its own first.  Sent back as they came.
+ */
+#define MAX_COOKIES_LEN 4096
+
 static size_t
 on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -148,16 +155,22 @@ on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	static const char name[] = "set-cookie:";
 
-	if (req->set_cookie == NULL && n > sizeof(name) - 1 &&
-	    strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+	if (n > sizeof(name) - 1 && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
 		const char *p = ptr + sizeof(name) - 1, *end = ptr + n;
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		const char *q = p;
-		while (q < end && *q != ';' && *q != '\r' && *q != '\n')
+		while (q < end && *q != ';' && *q != '\r' && *q != '\n' &&
+		    (unsigned char)*q >= 0x20 && *q != 0x7f)
 			q++;
-		if (q > p)
-			req->set_cookie = xstrndup(p, (size_t)(q - p));
+		size_t had = req->set_cookie ? strlen(req->set_cookie) : 0;
+		if (q > p && memchr(p, '=', (size_t)(q - p)) != NULL &&
+		    had + 2 + (size_t)(q - p) < MAX_COOKIES_LEN) {
+			char *all = xasprintf("%s%s%.*s", had ? req->set_cookie : "",
+			    had ? "; " : "", (int)(q - p), p);
+			free(req->set_cookie);
+			req->set_cookie = all;
+		}
 	}
 	return n;
 }

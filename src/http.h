@@ -42,7 +42,7 @@ struct http_request {
 	/* Results, valid in done(). */
 	long		 status;	/* HTTP status, 0 on transport failure */
 	struct buf	 response;	/* body (decoded) */
-	char		*set_cookie;	/* first "name=value" of Set-Cookie, or NULL */
+	char		*set_cookie;	/* every Set-Cookie "name=value", "; "-joined, or NULL */
 	char		 error[256];	/* transport error text, "" if none */
 	bool		 timed_out;
 	bool		 too_large;	/* over the cap set by http_set_max_response */

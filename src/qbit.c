@@ -968,6 +968,57 @@ qbit_api_is_v5(const char *v)
 	return major > 2 || (major == 2 && minor >= 11);
 }
 
+int
+qbit_parse_version(const char *v, int out[3])
+{
+	int n = 0;
+
+	if (v == NULL)
+		return -1;
+	if (*v == 'v' || *v == 'V')
+		v++;
+	out[0] = out[1] = out[2] = 0;
+	while (n < 3) {
+		long x;
+		char *end;
+		if (!isdigit((unsigned char)*v))
+			return -1;
+		errno = 0;
+		x = strtol(v, &end, 10);
+		if (errno != 0 || x > 9999)
+			return -1;
+		out[n++] = (int)x;
+		v = end;
+		if (*v != '.')
+			break;
+		v++;
+	}
+	return n >= 2 ? 0 : -1;
+}
+
+int
+qbit_version_check(struct qbit_client *qc)
+{
+	int v[3];
+
+	if (qbit_parse_version(qc->version, v) == -1) {
+		char shown[64];
+		log_sanitize(qc->version ? qc->version : "", shown, sizeof(shown));
+		qbit_client_fail(qc, "app/version", "unrecognised version \"%s\"; "
+		    "not swept", shown);
+		return -1;
+	}
+	if (v[0] * 10000 + v[1] * 100 + v[2] < QBIT_MIN_MAJOR * 10000 +
+	    QBIT_MIN_MINOR * 100 + QBIT_MIN_PATCH) {
+		qbit_client_fail(qc, "app/version", "qBittorrent %d.%d.%d is older than "
+		    "%d.%d.%d, the oldest supported (its torrent lists lack content_path); "
+		    "not swept", v[0], v[1], v[2], QBIT_MIN_MAJOR, QBIT_MIN_MINOR,
+		    QBIT_MIN_PATCH);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- the client ------------------------------------------------------ */
 
 void
@@ -1144,15 +1195,26 @@ qbit_login_result(struct qbit_client *qc, struct http_request *req)
 		qbit_client_fail(qc, "auth/login", "%s", http_failure(req, why, sizeof(why)));
 		return -1;
 	}
-	if (req->status == 200 && strncmp(text, "Ok.", 3) == 0) {
+	/* 4.x to 5.1 answer 200 "Ok.", 5.2 and later 204 with no body. */
+	if ((req->status == 200 && strncmp(text, "Ok.", 3) == 0) ||
+	    (req->status == 204 && req->response.len == 0)) {
 		if (req->set_cookie != NULL) {
 			free(qc->cookie);
 			qc->cookie = xstrdup(req->set_cookie);
 		}
 		return 0;
 	}
-	if ((req->status == 200 && strncmp(text, "Fails.", 6) == 0) || req->status == 401) {
+	if (req->status == 200 && strncmp(text, "Fails.", 6) == 0) {
 		qbit_client_fail(qc, "auth/login", "login refused: wrong UserName or Password");
+		return -1;
+	}
+	if (req->status == 401) {
+		/* Up to 5.1 a 401 never comes from the password check. */
+		qbit_client_fail(qc, "auth/login", "HTTP 401: wrong UserName or Password "
+		    "on qBittorrent 5.2 and later; up to 5.1 the request was refused "
+		    "before any password check, by its Host header validation or CSRF "
+		    "protection (a proxy or a remapped port: see the WebUI's "
+		    "\"Server domains\" and host header options)");
 		return -1;
 	}
 	qbit_client_fail(qc, "auth/login", "unexpected answer (%s)",

@@ -103,6 +103,14 @@ bool	qbit_has_tag(const char *tags, const char *tag);
 /* True for API versions of qBittorrent 5 (webapiVersion >= 2.11.0). */
 bool	qbit_api_is_v5(const char *api_version);
 
+/* The oldest qBittorrent swept: 4.3.1 added content_path to torrents/info. */
+#define QBIT_MIN_MAJOR	4
+#define QBIT_MIN_MINOR	3
+#define QBIT_MIN_PATCH	1
+
+/* "v4.5.2" (or "5.3.0", "v4.6"): major, minor, patch into out; -1 if not a version. */
+int	qbit_parse_version(const char *version, int out[3]);
+
 /* The session and findings of one instance during a run. */
 struct qbit_client {
 	const struct instance_config *ic;	/* borrowed from the config */
@@ -146,6 +154,12 @@ bool	qbit_is_ban(const struct http_request *req);
 
 /* Check a finished call: 0 when 2xx, else -1 with the failure recorded on qc. */
 int	qbit_check(struct qbit_client *qc, struct http_request *req);
+
+/*
+ * After app/version was read this session: 0 when the instance is recent
+ * enough to sweep, else -1 with the reason recorded on qc.
+ */
+int	qbit_version_check(struct qbit_client *qc);
 
 /* Name of the pause/resume endpoint for the instance's API version. */
 const char *qbit_pause_endpoint(const struct qbit_client *qc);

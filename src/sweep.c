@@ -39,6 +39,10 @@ step_done(struct inst *in)
 		in->failed = true;
 		return;
 	}
+	if (qbit_version_check(&in->qc) == -1) {
+		in->failed = true;
+		return;
+	}
 	in->qc.reachable = true;
 }
 
@@ -80,12 +84,15 @@ step_info(struct inst *in)
 	bool want_space = in->sw->want_free_space || (!in->sw->read_only_discovery &&
 	    config_instance_free_space(in->sw->cfg, in->qc.ic) >= 0);
 
-	int first = in->version_known ? 2 : 0;
-
-	/* The lists need only the session: they go out with the rest, in one round trip. */
-	in->pending = 3 - first + (want_space ? 1 : 0);
+	/*
+	 * The versions are read in every session, never carried over from an
+	 * earlier run: an instance upgraded from 4.x to 5.x between two runs
+	 * renames pause/resume to stop/start.  The lists need only the
+	 * session: they go out with the rest, in one round trip.
+	 */
+	in->pending = 3 + (want_space ? 1 : 0);
 	step_lists(in);
-	for (int i = first; i < 3; i++)
+	for (int i = 0; i < 3; i++)
 		qbit_call(&in->qc, in->sw->http, "GET", endpoints[i], NULL, NULL,
 		    info_done, in);
 	/* Free space is only in sync/maindata, which costs a full list: only when asked. */
@@ -175,43 +182,9 @@ step_lists(struct inst *in)
 	}
 }
 
-/*
- * A sweep reuses the versions a successful sweep of the last hour recorded,
- * so that steady-state runs cost a login, the categories and the lists.
- */
-#define VERSION_CACHE_SECONDS 3600
-
-static void
-reuse_versions(struct sweep *sw)
-{
-	struct state_instance *rec = NULL;
-	size_t n = 0;
-
-	if (sw->read_only_discovery || sw->st == NULL ||
-	    state_load_instances(sw->st, &rec, &n) == -1)
-		return;
-	for (size_t i = 0; i < sw->n_insts; i++) {
-		struct inst *in = &sw->insts[i];
-		for (size_t k = 0; k < n; k++) {
-			const struct state_instance *si = &rec[k];
-			if (strcmp(si->name, in->qc.ic->name) != 0 || si->version == NULL ||
-			    si->api_version == NULL || si->url == NULL ||
-			    strcmp(si->url, in->qc.ic->base_url) != 0 ||
-			    si->last_success > sw->now ||
-			    sw->now - si->last_success > VERSION_CACHE_SECONDS)
-				continue;
-			in->qc.version = xstrdup(si->version);
-			in->qc.api_version = xstrdup(si->api_version);
-			in->version_known = true;
-		}
-	}
-	state_instances_free(rec, n);
-}
-
 void
 sweep_discover(struct sweep *sw)
 {
-	reuse_versions(sw);
 	for (size_t i = 0; i < sw->n_insts; i++) {
 		struct inst *in = &sw->insts[i];
 		if (in->qc.ic->username != NULL)

@@ -31,7 +31,6 @@ struct inst {
 	bool		 all_requested;
 	bool		 all_fetched;
 	bool		 fuse_blown;	/* MaxDeletionsPerRun exceeded */
-	bool		 version_known;	/* versions reused from the last sweep */
 };
 
 /* One managed torrent on one instance. */

@@ -50,6 +50,12 @@ run_unit() {
 
 run_integration() {
 	export QBITRR_SWEEP="${QBITRR_SWEEP:-$top/build/san/qbitrr-sweep}"
+	# The newer qbittorrent-nox builds (test_versions.py) need the Debian
+	# archive when missing: build them before the network goes away.
+	if ! sh "$top/tests/qbt-versions.sh" ensure trixie sid >"$log/qbt-versions.out"; then
+		echo "not ok - qbittorrent-nox builds (tests/qbt-versions.sh)"
+		failed=$((failed + 1))
+	fi
 	cmd="python3 $top/tests/integration/run.py $*"
 	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
 	    unshare --net true 2>/dev/null; then

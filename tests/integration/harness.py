@@ -66,6 +66,7 @@ __all__ = [
     "BINARY", "REPO", "Result", "run_tool", "binary_available", "TempDir",
     "write_config", "make_torrent", "TorrentSpec", "bencode", "bdecode",
     "QbtInstance", "QbtCluster", "QbtApiError", "get_cluster", "FakeArr",
+    "qbt_build",
     "FaultProxy", "Blackhole", "free_port", "wait_until", "http_request",
     "BAN_MESSAGE", "IntegrationTestCase",
 ]
@@ -651,8 +652,11 @@ class QbtInstance:
     """One real qbittorrent-nox process with its own profile under `workdir`."""
 
     def __init__(self, name, workdir, username="admin", password=None,
-                 max_auth_fail=0, session_timeout=3600):
+                 max_auth_fail=0, session_timeout=3600, binary=None):
         self.name = name
+        # qbittorrent-nox, or the launcher of a newer Debian build
+        # (tests/qbt-versions.sh); may change between restarts (upgrade).
+        self.binary = binary or QBITTORRENT_NOX
         self.workdir = os.path.abspath(os.fspath(workdir))
         self.username = username
         self.password = password if password is not None else \
@@ -714,7 +718,7 @@ class QbtInstance:
         self._sid = None
         self._out = open(self.stdout_path, "ab")
         try:
-            self.proc = _spawn([QBITTORRENT_NOX, "--profile=" + self.profile],
+            self.proc = _spawn([self.binary, "--profile=" + self.profile],
                                env=env, cwd=self.workdir,
                                stdout=self._out, stderr=subprocess.STDOUT)
         finally:
@@ -841,7 +845,7 @@ class QbtInstance:
                 body = urllib.parse.urlencode(data, doseq=True).encode()
             hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
         if cookie and self._sid:
-            hdrs["Cookie"] = "SID=" + self._sid
+            hdrs["Cookie"] = self._sid
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             c.request(method, target, body=body, headers=hdrs)
@@ -858,16 +862,19 @@ class QbtInstance:
                 data={"username": self.username, "password": self.password},
                 cookie=False)
             text = body.decode("utf-8", "replace")
-            if st != 200 or text.strip() != "Ok.":
+            # 4.x-5.1: 200 "Ok."; 5.2+: 204 and no body.
+            if not ((st == 200 and text.strip() == "Ok.") or
+                    (st == 204 and not text)):
                 raise QbtApiError("POST", "auth/login", st, text)
+            # The cookie is SID up to 4.5, QBT_SID_<port> on 5.2+.
             for k, v in hdrs:
                 if k.lower() == "set-cookie":
-                    m = re.match(r"\s*SID=([^;]*)", v)
+                    m = re.match(r"\s*([^=;\s]+=[^;]*)", v)
                     if m:
                         self._sid = m.group(1)
             if not self._sid:
                 raise QbtApiError("POST", "auth/login", st,
-                                  "no SID cookie in reply")
+                                  "no session cookie in reply")
             return self._sid
 
     @property
@@ -922,6 +929,7 @@ class QbtInstance:
         data = {"savepath": save_path if save_path is not None
                 else spec.save_path,
                 "paused": "true" if paused else "false",
+                "stopped": "true" if paused else "false",     # 5.x name
                 "skip_checking": "true" if skip_checking else "false"}
         if category is not None:
             data["category"] = category
@@ -931,7 +939,13 @@ class QbtInstance:
         text = self.post("torrents/add", data=data, files=[
             ("torrents", spec.name + ".torrent", spec.data,
              "application/x-bittorrent")])
-        if text.strip() != "Ok.":
+        # 5.3 answers JSON ({"added_torrent_ids": [...], "failure_count": 0, ...}).
+        ok = text.strip() == "Ok."
+        if not ok and text.lstrip().startswith("{"):
+            doc = json.loads(text)
+            ok = not doc.get("failure_count") and (
+                doc.get("added_torrent_ids") or doc.get("pending_count"))
+        if not ok:
             raise QbtApiError("POST", "torrents/add", 200, text)
         # the add is asynchronous; wait until the torrent is listed
         wait_until(lambda: self.torrent(spec.hash) is not None, timeout=10,
@@ -1051,6 +1065,29 @@ class QbtInstance:
     def __repr__(self):
         return "QbtInstance(%r, port=%r, running=%r)" % (
             self.name, self.port, self.running)
+
+
+_QBT_VERSIONS = os.path.join(REPO, "tests", "qbt-versions.sh")
+_qbt_builds = {}
+
+
+def qbt_build(suite):
+    """(version, launcher) of qbittorrent-nox from Debian `suite` (trixie,
+    sid, ...), from the cache of tests/qbt-versions.sh.  run-tests.sh builds
+    a missing cache before the suite enters its network namespace; here a
+    missing one is built too when the archive is reachable, and otherwise is
+    an error, never a skip."""
+    if suite not in _qbt_builds:
+        p = subprocess.run(["sh", _QBT_VERSIONS, "ensure", suite],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=1800)
+        fields = p.stdout.split()
+        if p.returncode != 0 or len(fields) != 3 or fields[0] != suite:
+            raise RuntimeError("qbittorrent-nox from Debian %s unavailable "
+                               "(tests/qbt-versions.sh ensure %s, rc %d):\n%s"
+                               % (suite, suite, p.returncode, p.stderr))
+        _qbt_builds[suite] = (fields[1], fields[2])
+    return _qbt_builds[suite]
 
 
 class QbtCluster:
@@ -1451,6 +1488,16 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             rec["status"] = 200
             return self._send(200, gzip_bomb(), "application/json",
                               extra=[("Content-Encoding", "gzip")])
+        reply = proxy._replies.get(u.path) if fault == "reply" else None
+        if reply is not None:
+            rec["status"] = reply[0]
+            self.send_response(reply[0])
+            for k, v in reply[2]:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(reply[1])))
+            self.end_headers()
+            self.wfile.write(reply[1])
+            return
         if callable(fault):
             rec["fault"] = "rewrite"
 
@@ -1465,7 +1512,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
                 kl = k.lower()
                 if kl in _HOP_BY_HOP:
                     continue
-                if kl == "host":
+                if kl == "host" and fault != "keephost":
                     # qBittorrent 4.5 rejects a Host whose port differs from
                     # its own (401 even with ServerDomains=*)
                     v = there
@@ -1505,6 +1552,9 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             rbody = rbody[:full // 2]
             close = True
         self.send_response(status, reason)
+        if fault == "addcookie":
+            # a proxy in front setting its own cookie before the server's
+            self.send_header("Set-Cookie", "proxy_affinity=p1; Path=/")
         for k, v in rheaders:
             kl = k.lower()
             if kl in _HOP_BY_HOP or kl == "content-length":
@@ -1574,7 +1624,7 @@ class FaultProxy:
     """
 
     MODES = ("500", "403", "ban", "truncate", "cutoff", "garbage", "hang",
-             "endless", "drip", "gzipbomb")
+             "endless", "drip", "gzipbomb", "reply", "addcookie", "keephost")
 
     def __init__(self, upstream_url, upstream_timeout=60):
         self.up_host, self.up_port, _ = _split_url(upstream_url)
@@ -1582,6 +1632,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._requests = []
         self._faults = []
+        self._replies = {}       # path -> (status, body, headers) for "reply"
         self._stop = threading.Event()
         self.sent_bytes = 0     # by the endless/drip modes
         self.server = _ThreadingServer(("127.0.0.1", 0), _ProxyHandler)
@@ -1623,6 +1674,15 @@ class FaultProxy:
         with self._lock:
             self._requests = []
             self._faults = []
+            self._replies = {}
+
+    def set_reply(self, path, status, body=b"", headers=()):
+        """Answer `path` (exact) with this instead of forwarding."""
+        if isinstance(body, str):
+            body = body.encode()
+        with self._lock:
+            self._replies[path] = (int(status), body, list(headers))
+        self.set_fault("^%s$" % re.escape(path), "reply")
 
     def set_fault(self, path_regex, mode, count=None):
         mode = str(mode)

@@ -763,6 +763,135 @@ test_pause_endpoints(void **state)
 	}
 }
 
+/* app/version strings: "v4.5.2", forks' 4-part versions, no-v, garbage. */
+static void
+test_parse_version(void **state)
+{
+	static const struct {
+		const char *v;
+		int	 rc, a, b, c;
+	} cases[] = {
+		{ "v4.5.2", 0, 4, 5, 2 },
+		{ "v5.3.0", 0, 5, 3, 0 },
+		{ "4.3.1", 0, 4, 3, 1 },
+		{ "v4.5.2.10", 0, 4, 5, 2 },	/* Enhanced Edition */
+		{ "v5.0.0beta1", 0, 5, 0, 0 },
+		{ "v4.6", 0, 4, 6, 0 },
+		{ "v4", -1, 0, 0, 0 },
+		{ "", -1, 0, 0, 0 },
+		{ "Forbidden", -1, 0, 0, 0 },
+		{ "v.4.5", -1, 0, 0, 0 },
+		{ "v99999999999999999999.1", -1, 0, 0, 0 },
+		{ NULL, -1, 0, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		int v[3] = { -1, -1, -1 };
+		int rc = qbit_parse_version(cases[i].v, v);
+
+		if (rc != cases[i].rc || (rc == 0 && (v[0] != cases[i].a ||
+		    v[1] != cases[i].b || v[2] != cases[i].c)))
+			fail_msg("qbit_parse_version(\"%s\") = %d %d.%d.%d", cases[i].v ?
+			    cases[i].v : "(null)", rc, v[0], v[1], v[2]);
+	}
+}
+
+/* The oldest swept is 4.3.1; older or unreadable versions are refused with a reason. */
+static void
+test_version_floor(void **state)
+{
+	static const struct {
+		const char *v;
+		int	 rc;
+		const char *why;
+	} cases[] = {
+		{ "v4.3.1", 0, NULL },
+		{ "v4.5.2", 0, NULL },
+		{ "v5.3.0", 0, NULL },
+		{ "v10.0.0", 0, NULL },
+		{ "v4.3.0", -1, "app/version: qBittorrent 4.3.0 is older than 4.3.1" },
+		{ "v4.2.5", -1, "older than 4.3.1" },
+		{ "v3.3.16", -1, "older than 4.3.1" },
+		{ "nonsense\n", -1, "unrecognised version \"nonsense\\x0a\"" },
+	};
+	struct instance_config ic;
+	struct qbit_client qc;
+
+	(void)state;
+	memset(&ic, 0, sizeof(ic));
+	ic.name = (char *)(uintptr_t)"qBit";
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		qbit_client_init(&qc, &ic, 5);
+		qc.version = strdup(cases[i].v);
+		int rc = qbit_version_check(&qc);
+		if (rc != cases[i].rc)
+			fail_msg("version %s: rc %d", cases[i].v, rc);
+		if (cases[i].why != NULL && (qc.error == NULL ||
+		    strstr(qc.error, cases[i].why) == NULL))
+			fail_msg("version %s: error \"%s\"", cases[i].v,
+			    qc.error ? qc.error : "(none)");
+		if (rc == 0)
+			assert_null(qc.error);
+		qbit_client_free(&qc);
+	}
+}
+
+/* auth/login answers of 4.x, 5.1 and 5.2+ (qbittorrent-lab.md section 10). */
+static void
+test_login_answers(void **state)
+{
+	static const struct {
+		long	 status;
+		const char *body;
+		const char *set_cookie;
+		int	 rc;
+		const char *why;	/* in qc.error */
+		const char *cookie;	/* kept after success */
+	} cases[] = {
+		{ 200, "Ok.", "SID=abc", 0, NULL, "SID=abc" },
+		{ 204, "", "QBT_SID_8080=xyz", 0, NULL, "QBT_SID_8080=xyz" },
+		{ 204, "", "proxy=1; QBT_SID_8080=xyz", 0, NULL, "proxy=1; QBT_SID_8080=xyz" },
+		{ 200, "Ok.", "MYSID=renamed", 0, NULL, "MYSID=renamed" },
+		{ 200, "Fails.", NULL, -1, "wrong UserName or Password", NULL },
+		{ 401, "Unauthorized", NULL, -1, "Host header validation or CSRF", NULL },
+		{ 403, "Your IP address has been banned after too many failed "
+		    "authentication attempts.", NULL, -1, "banned", NULL },
+		{ 204, "Ok.", "SID=odd", -1, "unexpected answer (HTTP 204)", NULL },
+		{ 200, "<html>login</html>", "SID=x", -1, "unexpected answer (HTTP 200)", NULL },
+		{ 200, "", "SID=x", -1, "unexpected answer (HTTP 200)", NULL },
+		{ 500, "", NULL, -1, "unexpected answer (HTTP 500)", NULL },
+	};
+	struct instance_config ic;
+	struct qbit_client qc;
+	struct http_request req;
+
+	(void)state;
+	memset(&ic, 0, sizeof(ic));
+	ic.name = (char *)(uintptr_t)"qBit";
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		qbit_client_init(&qc, &ic, 5);
+		memset(&req, 0, sizeof(req));
+		req.status = cases[i].status;
+		buf_init(&req.response);
+		buf_puts(&req.response, cases[i].body);
+		req.set_cookie = (char *)(uintptr_t)cases[i].set_cookie;
+		int rc = qbit_login_result(&qc, &req);
+		if (rc != cases[i].rc)
+			fail_msg("login %ld \"%s\": rc %d", cases[i].status, cases[i].body, rc);
+		if (cases[i].why != NULL && (qc.error == NULL ||
+		    strstr(qc.error, cases[i].why) == NULL))
+			fail_msg("login %ld \"%s\": error \"%s\"", cases[i].status,
+			    cases[i].body, qc.error ? qc.error : "(none)");
+		if (cases[i].cookie != NULL)
+			assert_string_equal(qc.cookie, cases[i].cookie);
+		else
+			assert_null(qc.cookie);
+		buf_free(&req.response);
+		qbit_client_free(&qc);
+	}
+}
+
 int
 main(void)
 {
@@ -780,6 +909,9 @@ main(void)
 		cmocka_unit_test(test_has_tag),
 		cmocka_unit_test(test_api_is_v5),
 		cmocka_unit_test(test_pause_endpoints),
+		cmocka_unit_test(test_parse_version),
+		cmocka_unit_test(test_version_floor),
+		cmocka_unit_test(test_login_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
