@@ -56,7 +56,7 @@ enum keyid {
 	K_Q_SKIP_TLS, K_PATH_MAPPING, K_Q_FREE_SPACE, K_Q_MAX_DELETIONS,
 
 	K_URI, K_APIKEY, K_APIKEY_FILE, K_CATEGORY, K_MANAGED, K_RESEARCH,
-	K_IMPORT_MODE, K_A_SKIP_TLS, K_VERIFY_IMPORT, K_ERROR_CODES,
+	K_IMPORT_MODE, K_A_SKIP_TLS, K_VERIFY_IMPORT, K_ERROR_CODES, K_MATCH_SUBCATS,
 
 	K_CASE_SENSITIVE, K_FOLDER_RE, K_FILENAME_RE, K_EXT_ALLOW,
 	K_T_IGNORE_YOUNGER, K_MAX_ETA, K_MAX_DELETABLE, K_NOT_REMOVE_SLOW,
@@ -169,6 +169,8 @@ static const struct keydef keydefs[K__COUNT] = {
 	    A_OFF(verify_import), NOLIMIT, 0 },
 	[K_ERROR_CODES] = { SK_ARR, "ArrErrorCodesToBlocklist", T_LIST,
 	    A_OFF(error_codes_to_blocklist), NOLIMIT, 0 },
+	[K_MATCH_SUBCATS] = { SK_ARR, "MatchSubcategories", T_BOOL,
+	    A_OFF(match_subcategories), NOLIMIT, 0 },
 
 	[K_CASE_SENSITIVE] = { SK_TORRENT, "CaseSensitiveMatches", T_BOOL,
 	    A_OFF(torrent.case_sensitive), NOLIMIT, 0 },
@@ -240,7 +242,6 @@ static const struct unused {
 	{ SK_QBIT, "Trackers", NULL },
 	{ SK_ARR, "RssSyncTimer", NULL },
 	{ SK_ARR, "RefreshDownloadsTimer", NULL },
-	{ SK_ARR, "MatchSubcategories", NULL },
 	{ SK_TORRENT, "AutoDelete", NULL },
 	{ SK_TORRENT, "Trackers", NULL },
 	{ SK_SEEDING, "RemoveDeadTrackers", NULL },
@@ -2164,6 +2165,7 @@ config_print(const struct config *cfg)
 		print_str("importMode", ac->import_mode);
 		print_bool("SkipTLSVerify", ac->skip_tls_verify);
 		print_bool("VerifyImport", ac->verify_import);
+		print_bool("MatchSubcategories", ac->match_subcategories);
 		print_list("ArrErrorCodesToBlocklist",
 		    ac->error_codes_to_blocklist.items,
 		    ac->error_codes_to_blocklist.n);
@@ -2209,7 +2211,8 @@ config_print(const struct config *cfg)
 const struct arr_config *
 config_arr_for_category(const struct config *cfg, const char *cat)
 {
-	size_t i;
+	const struct arr_config *best = NULL;
+	size_t i, best_len = 0;
 
 	if (cat == NULL)
 		return NULL;
@@ -2217,7 +2220,17 @@ config_arr_for_category(const struct config *cfg, const char *cat)
 		if (cfg->arrs[i].managed && cfg->arrs[i].category != NULL &&
 		    strcmp(cfg->arrs[i].category, cat) == 0)
 			return &cfg->arrs[i];
-	return NULL;
+	/* MatchSubcategories: "radarr" also owns "radarr/4k"; the longest prefix wins. */
+	for (i = 0; i < cfg->n_arrs; i++) {
+		const struct arr_config *ac = &cfg->arrs[i];
+		size_t n = ac->category ? strlen(ac->category) : 0;
+		if (ac->managed && ac->match_subcategories && n > best_len &&
+		    strncmp(ac->category, cat, n) == 0 && cat[n] == '/') {
+			best = ac;
+			best_len = n;
+		}
+	}
+	return best;
 }
 
 const char *

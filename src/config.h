@@ -88,6 +88,7 @@ struct arr_config {
 	char	*import_mode;	/* "Auto", "Move", "Copy" */
 	bool	 skip_tls_verify;
 	bool	 verify_import;
+	bool	 match_subcategories;	/* also owns "Category/..." torrents */
 	struct strlist error_codes_to_blocklist;
 	struct torrent_config torrent;
 	int	 line;
@@ -132,7 +133,11 @@ void	config_free(struct config *cfg);
 /* Print the normalised configuration with every secret masked, to stdout. */
 void	config_print(const struct config *cfg);
 
-/* The Arr whose category is cat, or NULL. */
+/*
+ * The managed Arr that owns a torrent in category cat: the one whose
+ * Category is cat, else the one with MatchSubcategories whose Category is
+ * the longest prefix of cat ending before a '/'; or NULL.
+ */
 const struct arr_config *config_arr_for_category(const struct config *cfg,
 	    const char *cat);
 

@@ -612,6 +612,23 @@ torrent_free_fields(struct qbit_torrent *t)
 	free(t->tracker);
 }
 
+size_t
+qbit_torrent_list_retain(struct qbit_torrent_list *l,
+    bool (*keep)(const struct qbit_torrent *t, void *arg), void *arg)
+{
+	size_t w = 0;
+
+	for (size_t r = 0; r < l->n; r++) {
+		if (keep(&l->items[r], arg))
+			l->items[w++] = l->items[r];
+		else
+			torrent_free_fields(&l->items[r]);
+	}
+	size_t dropped = l->n - w;
+	l->n = w;
+	return dropped;
+}
+
 /*
  * One object of the array: its fields into t.  *ok is false when the entry
  * must be skipped (no valid hash, a NUL in a string).  Returns false on

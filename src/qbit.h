@@ -50,6 +50,10 @@ void	qbit_torrent_list_free(struct qbit_torrent_list *l);
 /* Move every item of src to the end of dst; src is left empty. */
 void	qbit_torrent_list_move(struct qbit_torrent_list *dst, struct qbit_torrent_list *src);
 
+/* Keep the items keep() accepts, in order; returns how many were dropped. */
+size_t	qbit_torrent_list_retain(struct qbit_torrent_list *l,
+	    bool (*keep)(const struct qbit_torrent *t, void *arg), void *arg);
+
 /*
  * Parse a torrents/info answer (a JSON array) and append every entry to out.
  * Entries without a valid 40-hex hash are skipped and counted in *skipped.

@@ -113,10 +113,33 @@ login_done(struct http_request *req)
 	step_info(in);
 }
 
+/* One torrents/info list: for one managed category, or unfiltered (cat NULL). */
+struct list_ctx {
+	struct inst	*in;
+	const char	*cat;		/* borrowed from the config */
+};
+
+/*
+ * qBittorrent's category=X also returns the subcategories X/... (always
+ * from 5.2, as an option before): a torrent belongs to the list of its own
+ * category only, so none is listed twice and radarr/4k is not radarr's
+ * unless the Arr asks for MatchSubcategories.
+ */
+static bool
+keep_listed(const struct qbit_torrent *t, void *arg)
+{
+	const struct list_ctx *lc = arg;
+
+	if (lc->cat != NULL)
+		return strcmp(t->category, lc->cat) == 0;
+	return policy_category_managed(lc->in->sw->cfg, t->category);
+}
+
 static void
 list_done(struct http_request *req)
 {
-	struct inst *in = req->arg;
+	struct list_ctx *lc = req->arg;
+	struct inst *in = lc->in;
 	struct qbit_torrent_list tmp;
 	size_t skipped = 0;
 	char err[256];
@@ -132,9 +155,11 @@ list_done(struct http_request *req)
 		if (skipped > 0)
 			log_warn("%s: torrents/info: %zu entries without a valid hash ignored",
 			    in->qc.ic->name, skipped);
+		qbit_torrent_list_retain(&tmp, keep_listed, lc);
 		qbit_torrent_list_move(&in->qc.torrents, &tmp);
 	}
 	qbit_torrent_list_free(&tmp);
+	free(lc);
 	test_kill_point("discover");
 	step_done(in);
 }
@@ -166,20 +191,45 @@ sweep_managed_categories(const struct config *cfg, const char **out, size_t max)
 }
 
 static void
+list_one(struct inst *in, const char *cat)
+{
+	struct list_ctx *lc = xcalloc(1, sizeof(*lc));
+	struct buf q;
+
+	lc->in = in;
+	lc->cat = cat;
+	in->pending++;
+	if (cat == NULL) {
+		qbit_call(&in->qc, in->sw->http, "GET", "torrents/info", NULL, NULL,
+		    list_done, lc);
+		return;
+	}
+	buf_init(&q);
+	buf_puts(&q, "category=");
+	buf_urlencode(&q, cat);
+	qbit_call(&in->qc, in->sw->http, "GET", "torrents/info", q.data, NULL,
+	    list_done, lc);
+}
+
+static void
 step_lists(struct inst *in)
 {
+	const struct config *cfg = in->sw->cfg;
 	const char *cats[256];
-	size_t n = sweep_managed_categories(in->sw->cfg, cats, 256);
+	size_t n = sweep_managed_categories(cfg, cats, 256);
 
-	in->pending += (int)n;
-	for (size_t i = 0; i < n; i++) {
-		struct buf q;
-		buf_init(&q);
-		buf_puts(&q, "category=");
-		buf_urlencode(&q, cats[i]);
-		qbit_call(&in->qc, in->sw->http, "GET", "torrents/info", q.data, NULL,
-		    list_done, in);
-	}
+	/*
+	 * Subcategories come with category=X only when the server says so (an
+	 * option before 5.2): an Arr with MatchSubcategories needs the whole
+	 * list, filtered here, as qBitrr does.
+	 */
+	for (size_t i = 0; i < cfg->n_arrs; i++)
+		if (cfg->arrs[i].managed && cfg->arrs[i].match_subcategories) {
+			list_one(in, NULL);
+			return;
+		}
+	for (size_t i = 0; i < n; i++)
+		list_one(in, cats[i]);
 }
 
 void

@@ -49,7 +49,8 @@ class CoreTests:
         self.addCleanup(self.arr.stop)
         self.v5 = int(self.q.get("app/version").lstrip("v").split(".")[0]) >= 5
 
-    def write_config(self, qbit_extra="", seeding="", settings="", password=None):
+    def write_config(self, qbit_extra="", seeding="", settings="", password=None,
+                     radarr_extra="", more=""):
         inst = self.q
         section = instance_section("qBit", inst, extra=qbit_extra)
         if password is not None:
@@ -58,8 +59,8 @@ class CoreTests:
         self.cfg = H.write_config(self.tmp, (
             "[Settings]\nImportDelay = 1h\nIgnoreTorrentsYoungerThan = 0\n%s\n" % settings
             + section
-            + arr_section("Radarr-Movies", "radarr", self.arr)
-            + arr_section("Sonarr-TV", "sonarr")
+            + arr_section("Radarr-Movies", "radarr", self.arr, extra=radarr_extra)
+            + arr_section("Sonarr-TV", "sonarr") + more
             + "[Radarr-Movies.Torrent]\nStalledDelay = 600\n\n"
             + "[Radarr-Movies.Torrent.SeedingMode]\n%s\n" % seeding))
 
@@ -79,8 +80,14 @@ class CoreTests:
     def test_login_discovery_and_categories(self):
         self.write_config()
         movie = self.torrent("Core.Movie.2020", size=40000)
+        uhd = self.torrent("Core.Movie.2020.2160p", size=45000)
         other = self.torrent("Core.Other.iso", size=20000)
+        # Up to 5.1 category=radarr lists radarr/4k only with this option on.
+        if "use_subcategories" in self.q.preferences():
+            self.q.set_prefs({"use_subcategories": True})
+        self.q.create_category("radarr/4k")
         self.q.add(movie, category="radarr", skip_checking=True)
+        self.q.add(uhd, category="radarr/4k", skip_checking=True)
         self.q.add(other, category="linux", skip_checking=True)
         self.q.wait_state(movie.hash, SEEDING)
         r = self.sweep()
@@ -89,9 +96,25 @@ class CoreTests:
         self.assertTrue(inst["reachable"], inst)
         self.assertRegex(inst["version"], self.want_version)
         self.assertEqual(inst["api_version"], self.q.get("app/webapiVersion"))
+        # Exact categories: radarr/4k is not radarr's (5.2+ lists it under radarr).
         self.assertEqual([t["hash"] for t in doc["torrents"]], [movie.hash])
+        self.assertEqual(inst["torrents"], 1)
         self.assertTrue({"radarr", "sonarr", "failed", "recheck"}
                         <= set(self.q.categories()))
+        # MatchSubcategories: radarr owns radarr/4k, unless an Arr has it exactly.
+        self.write_config(radarr_extra="MatchSubcategories = true\n")
+        got = sorted((t["hash"], t["arr"]) for t in self.sweep().json()["torrents"])
+        self.assertEqual(got, sorted([(movie.hash, "Radarr-Movies"),
+                                      (uhd.hash, "Radarr-Movies")]))
+        self.write_config(radarr_extra="MatchSubcategories = true\n",
+                          more=arr_section("Radarr-4K", "radarr/4k"))
+        got = sorted((t["hash"], t["arr"]) for t in self.sweep().json()["torrents"])
+        self.assertEqual(got, sorted([(movie.hash, "Radarr-Movies"),
+                                      (uhd.hash, "Radarr-4K")]))
+        self.write_config(more=arr_section("Radarr-4K", "radarr/4k"))
+        got = sorted((t["hash"], t["arr"]) for t in self.sweep().json()["torrents"])
+        self.assertEqual(got, sorted([(movie.hash, "Radarr-Movies"),
+                                      (uhd.hash, "Radarr-4K")]))
         # A wrong password: one clear error for the instance, exit 1.
         self.write_config(password="not-the-password")
         r = self.sweep(check=1)

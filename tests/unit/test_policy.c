@@ -2413,6 +2413,26 @@ test_actions_and_categories(void **state)
 	/* The category wins over the row. */
 	row.arr = (char *)(uintptr_t)"Sonarr-TV";
 	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr", &row), &f.arrs[0]);
+
+	/* Exact categories unless MatchSubcategories; the longest prefix wins. */
+	assert_false(policy_category_managed(&f.cfg, "radarr/4k"));
+	assert_null(policy_arr_for(&f.cfg, "radarr/4k", NULL));
+	f.arrs[0].match_subcategories = true;
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/4k", NULL), &f.arrs[0]);
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/4k/hdr", NULL), &f.arrs[0]);
+	assert_null(policy_arr_for(&f.cfg, "radarrx", NULL));
+	assert_null(policy_arr_for(&f.cfg, "radarr-4k", NULL));
+	assert_null(policy_arr_for(&f.cfg, "sonarr/anime", NULL));	/* not asked */
+	char *sonarr_cat = f.arrs[1].category;
+	f.arrs[1].category = (char *)(uintptr_t)"radarr/4k";
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/4k", NULL), &f.arrs[1]);
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/4k/hdr", NULL), &f.arrs[0]);
+	f.arrs[1].match_subcategories = true;
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/4k/hdr", NULL), &f.arrs[1]);
+	assert_ptr_equal(policy_arr_for(&f.cfg, "radarr/hd", NULL), &f.arrs[0]);
+	f.arrs[2].match_subcategories = true;			/* unmanaged: never */
+	assert_false(policy_category_managed(&f.cfg, "music/x"));
+	f.arrs[1].category = sonarr_cat;
 	fx_free(&f);
 }
 
