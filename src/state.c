@@ -1,6 +1,7 @@
 /* state: SQLite state file, schema migrations, run lock (see state.h). */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,12 @@ struct state {
 	bool	 readonly;
 	int	 version;	/* schema version found on disk */
 	int64_t	 written;
-	sqlite3_stmt *upsert, *action;
+	bool	 checked;	/* quick_check passed: recorded by state_run_start */
+	sqlite3_stmt *upsert, *action, *action_update;
 };
+
+/* PRAGMA quick_check reads the whole file: on a sweep's open, once a week. */
+#define INTEGRITY_CHECK_SECONDS (7 * 86400)
 
 static const char schema_v2[] =
     "CREATE TABLE IF NOT EXISTS torrents ("
@@ -48,7 +53,10 @@ static const char schema_v2[] =
     "CREATE TABLE IF NOT EXISTS instances ("
     " name TEXT PRIMARY KEY, url TEXT, version TEXT, api_version TEXT,"
     " last_sweep INTEGER, last_success INTEGER, last_error TEXT,"
-    " free_space INTEGER);";
+    " free_space INTEGER);"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);"
+    "CREATE INDEX IF NOT EXISTS actions_intended ON actions(id)"
+    " WHERE result = 'intended';";
 
 static const char migrate_v1[] =
     "ALTER TABLE torrents RENAME TO torrents_v1;"
@@ -228,12 +236,109 @@ table_exists(struct state *st, const char *name)
 }
 
 /* What is wrong with the file, in words, for the 74 error. */
+static void report_write_failure(struct state *st, const char *doing);
+
 static void
 report_unreadable(struct state *st, const char *what)
 {
+	int code = st->db ? sqlite3_errcode(st->db) : SQLITE_CANTOPEN;
+
+	/* Only a file that is not (or no longer) a database is worth moving aside. */
+	if (code == SQLITE_READONLY || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ||
+	    code == SQLITE_FULL || code == SQLITE_PERM) {
+		report_write_failure(st, "open the state file");
+		return;
+	}
+	if (access(st->path, R_OK) == -1) {
+		log_error("%s: cannot read the state file: %s (give the user running "
+		    "qbitrr-sweep read and write access to it and its folder; the "
+		    "file was left untouched)", st->path, strerror(errno));
+		return;
+	}
 	log_error("%s: %s: %s (refusing to use or overwrite it; move it aside "
 	    "to start a new state file)", st->path, what,
 	    st->db ? sqlite3_errmsg(st->db) : "cannot open");
+}
+
+/*
+ * A write failed: say why in terms of the cause (permissions, a read-only
+ * file system, a full disk) and that nothing was sent.  The file itself is
+ * fine, so never advise moving it aside.
+ */
+static void
+report_write_failure(struct state *st, const char *doing)
+{
+	char *dir = xstrdup(st->path), *slash = strrchr(dir, '/');
+	struct statvfs vfs;
+	struct stat sb;
+	int code = st->db ? sqlite3_errcode(st->db) : SQLITE_CANTOPEN;
+	const char *sqlmsg = st->db ? sqlite3_errmsg(st->db) : "cannot open";
+
+	if (slash == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (slash == dir) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		log_error("%s: cannot %s: the file system holding it is mounted "
+		    "read-only; nothing was sent to any server (keep the file: it "
+		    "is intact)", st->path, doing);
+	else if (code == SQLITE_FULL || (statvfs(dir, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < 1024 * 1024))
+		log_error("%s: cannot %s: no space left on the device holding it "
+		    "(%llu KiB free); nothing was sent to any server: free some space "
+		    "(keep the file: it is intact)", st->path, doing,
+		    statvfs(dir, &vfs) == 0 ?
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize / 1024 : 0ULL);
+	else if (access(st->path, W_OK) == -1 && errno != ENOENT)
+		log_error("%s: cannot %s: the state file is not writable (%s%s); "
+		    "nothing was sent to any server: give the user running "
+		    "qbitrr-sweep write access to it (keep the file: it is intact)",
+		    st->path, doing, strerror(errno),
+		    stat(st->path, &sb) == 0 && (sb.st_mode & 0222) == 0 ?
+		    ", mode has no write bit" : "");
+	else if (access(dir, W_OK | X_OK) == -1)
+		log_error("%s: cannot %s: its folder %s is not writable (%s); SQLite "
+		    "keeps its journal beside the file; nothing was sent to any "
+		    "server (keep the file: it is intact)", st->path, doing, dir,
+		    strerror(errno));
+	else
+		log_error("%s: cannot %s: %s; nothing was sent to any server",
+		    st->path, doing, sqlmsg);
+	free(dir);
+}
+
+static int
+meta_get(struct state *st, const char *key, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	*out = 0;
+	if (st->db == NULL || !table_exists(st, "meta"))
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static bool
+integrity_check_due(struct state *st)
+{
+	int64_t last, now = now_seconds();
+
+	return meta_get(st, "checked_at", &last) == -1 || last > now ||
+	    now - last >= INTEGRITY_CHECK_SECONDS;
 }
 
 static int
@@ -247,14 +352,27 @@ check_file(struct state *st)
 		report_unreadable(st, "not a readable SQLite database");
 		return -1;
 	}
-	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			const char *r = (const char *)sqlite3_column_text(s, 0);
-			ok = r != NULL && strcmp(r, "ok") == 0;
-			if (!ok)
-				msg = xstrdup(r ? r : "?");
+	/*
+	 * Every open reads the schema (a damaged header or schema fails here);
+	 * a sweep runs the full quick_check once a week (it reads every page).
+	 */
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s,
+	    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		ok = 1;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (ok && !st->readonly && integrity_check_due(st)) {
+		ok = 0;
+		if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) == SQLITE_OK) {
+			if (sqlite3_step(s) == SQLITE_ROW) {
+				const char *r = (const char *)sqlite3_column_text(s, 0);
+				ok = r != NULL && strcmp(r, "ok") == 0;
+				if (!ok)
+					msg = xstrdup(r ? r : "?");
+			}
+			sqlite3_finalize(s);
 		}
-		sqlite3_finalize(s);
+		st->checked = ok;
 	}
 	if (!ok) {
 		log_error("%s: database is corrupt (%s); refusing to use or "
@@ -361,6 +479,59 @@ companions_are_links(const char *path)
 	return 0;
 }
 
+/*
+ * Reading a WAL-mode file needs its -shm companion, which SQLite cannot
+ * create in a read-only folder.  With no -wal file there is nothing beyond
+ * the main file to read: open it as immutable then.
+ */
+static int
+readonly_fallback(struct state *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, code;
+	char *wal;
+	struct stat sb;
+	struct buf uri;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	sqlite3_finalize(s);
+	code = sqlite3_errcode(st->db);
+	if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY && code != SQLITE_IOERR)
+		return 0;	/* check_file reports it */
+	wal = xasprintf("%s-wal", st->path);
+	rc = lstat(wal, &sb) == 0 && sb.st_size > 0;
+	free(wal);
+	if (rc)
+		return 0;
+	buf_init(&uri);
+	buf_puts(&uri, "file:");
+	for (const char *p = st->path; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("/-._~", c) != NULL)
+			buf_append(&uri, p, 1);
+		else
+			buf_printf(&uri, "%%%02X", c);
+	}
+	buf_puts(&uri, "?mode=ro&immutable=1");
+	sqlite3_close(st->db);
+	st->db = NULL;
+	if (sqlite3_open_v2(uri.data, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("%s: cannot open state file: %s", st->path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		buf_free(&uri);
+		return -1;
+	}
+	log_debug("%s: read-only folder: reading the state file as immutable", st->path);
+	buf_free(&uri);
+	return 0;
+}
+
 int
 state_open(const char *path, bool readonly, struct state **out)
 {
@@ -376,6 +547,10 @@ state_open(const char *path, bool readonly, struct state **out)
 	 * link planted in a shared folder is refused, then check that SQLite
 	 * opened that same file and that its companions are not links either.
 	 */
+	if (!readonly && access(path, W_OK) == -1 && (errno == EACCES || errno == EROFS)) {
+		report_write_failure(st, "open the state file for writing");
+		goto fail;
+	}
 	fd = open_nofollow(path, readonly ? O_RDONLY : O_RDWR | O_CREAT, 0644,
 	    "state file");
 	if (fd == -1) {
@@ -395,6 +570,8 @@ state_open(const char *path, bool readonly, struct state **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
+	if (readonly && readonly_fallback(st) == -1)
+		goto fail;
 	if (check_file(st) == -1)
 		goto fail;
 	if (lstat(path, &now) == -1 || now.st_dev != sb.st_dev || now.st_ino != sb.st_ino) {
@@ -409,11 +586,11 @@ state_open(const char *path, bool readonly, struct state **out)
 		if (st->version == 1 && backup_v1(st) == -1)
 			goto fail;
 		/* Migrate before the WAL switch: a failed migration leaves the file as it was. */
-		if (migrate(st) == -1)
+		if (migrate(st) == -1 || exec_sql(st, "PRAGMA journal_mode=WAL") == -1 ||
+		    exec_sql(st, "PRAGMA synchronous=FULL") == -1) {
+			report_write_failure(st, "prepare the state file");
 			goto fail;
-		if (exec_sql(st, "PRAGMA journal_mode=WAL") == -1 ||
-		    exec_sql(st, "PRAGMA synchronous=FULL") == -1)
-			goto fail;
+		}
 	}
 	*out = st;
 	return 0;
@@ -431,6 +608,7 @@ state_close(struct state *st)
 		return;
 	sqlite3_finalize(st->upsert);
 	sqlite3_finalize(st->action);
+	sqlite3_finalize(st->action_update);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -672,6 +850,18 @@ state_add_action(struct state *st, const struct state_action *a)
 {
 	sqlite3_stmt *s;
 
+	if (a->id > 0) {
+		/* The row written as intended before the action was sent. */
+		if (!writable(st) || (s = prepare_once(st, &st->action_update,
+		    "UPDATE actions SET reason = ?2, result = ?3, error = ?4"
+		    " WHERE id = ?1")) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, a->id);
+		bind_str(s, 2, a->reason);
+		bind_str(s, 3, a->result);
+		bind_str(s, 4, a->error);
+		return step_done(st, s);
+	}
 	if (!writable(st) || (s = prepare_once(st, &st->action,
 	    "INSERT INTO actions (time, instance, hash, name, action, reason,"
 	    " result, error) VALUES (?,?,?,?,?,?,?,?)")) == NULL)
@@ -685,6 +875,68 @@ state_add_action(struct state *st, const struct state_action *a)
 	bind_str(s, 7, a->result);
 	bind_str(s, 8, a->error);
 	return step_done(st, s);
+}
+
+int64_t
+state_last_action_id(const struct state *st)
+{
+	return st->db ? sqlite3_last_insert_rowid(st->db) : 0;
+}
+
+int
+state_meta_get(struct state *st, const char *key, int64_t *out)
+{
+	return meta_get(st, key, out);
+}
+
+int
+state_meta_set(struct state *st, const char *key, int64_t value)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta (key, value)"
+	    " VALUES (?, ?)", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, value);
+	rc = step_done(st, s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+state_run_start(struct state *st, int64_t now)
+{
+	char *msg = NULL, *sql;
+
+	if (!writable(st))
+		return -1;
+	/*
+	 * A real write before any server is touched: the start of this run,
+	 * and the intents a killed run left open, which may have happened.
+	 */
+	sql = xasprintf("BEGIN IMMEDIATE;"
+	    "INSERT OR REPLACE INTO meta (key, value) VALUES ('run_started', %lld);"
+	    "INSERT OR REPLACE INTO meta (key, value) SELECT 'checked_at', %lld WHERE %d;"
+	    "UPDATE actions SET result = 'interrupted', error = 'the run ended before "
+	    "its answer: this may have happened on the server' WHERE result = 'intended';"
+	    "COMMIT;", (long long)now, (long long)now, st->checked ? 1 : 0);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		free(sql);
+		report_write_failure(st, "record the start of the run");
+		state_rollback(st);
+		return -1;
+	}
+	free(sql);
+	st->checked = false;
+	st->written += sqlite3_changes(st->db);
+	return 0;
 }
 
 int

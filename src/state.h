@@ -8,6 +8,11 @@
  *   actions   the audit log: every action decided and what came of it.
  *   instances the last sweep of each instance.
  *   owed_searches  re-searches due after a blocklist, until the Arr took them.
+ *   meta      small facts: start of the last run, last integrity check, the
+ *             clock of the last sweep.
+ * An action that changes a server is written to actions as "intended" before
+ * it is sent and settled (done, failed...) after; one a killed run left open
+ * reads "interrupted".
  * Version 1 is the single-instance schema (hash TEXT PRIMARY KEY); it is
  * migrated on the first read-write open after a backup copy <state>.v1.bak.
  */
@@ -100,8 +105,24 @@ struct state_action {
 	const char *reason;
 	const char *result;	/* "done", "planned", "failed", "skipped" */
 	const char *error;	/* NULL if none */
+	int64_t	 id;		/* > 0: update this row (written as "intended") */
 };
+/* Insert an audit row, or settle the one written before the action was sent. */
 int	state_add_action(struct state *st, const struct state_action *a);
+/* The id of the audit row just inserted. */
+int64_t	state_last_action_id(const struct state *st);
+
+/* Small facts about the file (table meta): 0, or -1 when not recorded. */
+int	state_meta_get(struct state *st, const char *key, int64_t *out);
+int	state_meta_set(struct state *st, const char *key, int64_t value);
+
+/*
+ * The first write of a run, before any server is touched: proves the file
+ * can be written (a read-only file, folder or file system, or a full disk
+ * fail here with a message naming the cause) and settles the intents a
+ * killed run left as "interrupted".  Returns 0 or -1.
+ */
+int	state_run_start(struct state *st, int64_t now);
 
 struct state_instance {
 	char	*name;

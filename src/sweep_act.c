@@ -877,41 +877,102 @@ plan_owed_searches(struct sweep *sw)
 	state_owed_free(owed, n);
 }
 
-/* Remember the searches this run owes before any blocklist is sent. */
+/* The audit row of an outcome (the reason is allocated: free it). */
 static void
-persist_owed_searches(struct sweep *sw)
+outcome_audit(struct sweep *sw, const struct outcome *o, struct state_action *a)
+{
+	const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
+
+	memset(a, 0, sizeof(*a));
+	a->time = sw->now;
+	a->instance = o->in->qc.ic->name;
+	a->hash = t ? t->hash : o->owed_hash;
+	a->name = t ? t->name : o->owed_name ? o->owed_name : o->category;
+	a->action = policy_action_name(o->kind);
+	a->reason = o->detail ? xasprintf("%s: %s; %s", o->rule, o->reason, o->detail) :
+	    xasprintf("%s: %s", o->rule, o->reason);
+	a->result = o->result;
+	a->error = o->error;
+	a->id = o->audit_id;
+}
+
+/* Whether performing the outcome changes a server (an intent is written first). */
+static bool
+outcome_changes_server(const struct outcome *o)
+{
+	return o->result == NULL && o->kind != ACT_VERIFY_IMPORT;
+}
+
+/*
+ * Write down what this run is about to do before any of it is sent, in one
+ * transaction: an "intended" audit row per action that changes a server,
+ * the searches owed after blocklists, and imports as sent (a run killed
+ * after sending one never sends it again).  A file that cannot take this
+ * write stops the run here: nothing is sent.
+ */
+static int
+persist_intents(struct sweep *sw)
 {
 	bool any = false;
 
 	if (sw->opt->dry_run || sw->st == NULL)
-		return;
+		return 0;
 	for (size_t i = 0; i < sw->outcomes.n && !any; i++)
-		any = sw->outcomes.v[i]->kind == ACT_SEARCH && sw->outcomes.v[i]->item != NULL &&
-		    sw->outcomes.v[i]->result == NULL;
-	if (!any || state_begin(sw->st) == -1)
-		return;
+		any = outcome_changes_server(sw->outcomes.v[i]);
+	if (!any)
+		return 0;
+	if (state_begin(sw->st) == -1)
+		return -1;
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
-		const struct outcome *o = sw->outcomes.v[i];
-		const struct qbit_torrent *t;
-		struct state_owed so;
+		struct outcome *o = sw->outcomes.v[i];
+		struct state_action a;
+		int rc;
 
-		if (o->kind != ACT_SEARCH || o->item == NULL || o->result != NULL)
+		if (!outcome_changes_server(o))
 			continue;
-		t = torrent_of(o->item);
-		memset(&so, 0, sizeof(so));
-		so.instance = (char *)(uintptr_t)o->in->qc.ic->name;
-		so.hash = (char *)(uintptr_t)t->hash;
-		so.name = t->name;
-		so.arr = o->arr->name;
-		so.media_ids = o->media_ids;
-		so.n_media_ids = o->n_media_ids;
-		so.since = sw->now;
-		if (state_owe_search(sw->st, &so) == -1) {
-			state_rollback(sw->st);
-			return;
+		outcome_audit(sw, o, &a);
+		a.result = "intended";
+		rc = state_add_action(sw->st, &a);
+		free((char *)(uintptr_t)a.reason);
+		if (rc == -1)
+			goto fail;
+		o->audit_id = state_last_action_id(sw->st);
+		if (o->kind == ACT_IMPORT) {
+			struct state_row r;
+			state_row_copy(&r, &o->item->d.row);
+			r.import_sent_at = sw->now;
+			r.import_command_id = 0;
+			free(r.import_result);
+			r.import_result = xstrdup("sent");
+			rc = state_save_row(sw->st, &r);
+			state_row_clear(&r);
+			if (rc == -1)
+				goto fail;
+		}
+		if (o->kind == ACT_SEARCH && o->item != NULL) {
+			const struct qbit_torrent *t = torrent_of(o->item);
+			struct state_owed so;
+			memset(&so, 0, sizeof(so));
+			so.instance = (char *)(uintptr_t)o->in->qc.ic->name;
+			so.hash = (char *)(uintptr_t)t->hash;
+			so.name = t->name;
+			so.arr = o->arr->name;
+			so.media_ids = o->media_ids;
+			so.n_media_ids = o->n_media_ids;
+			so.since = sw->now;
+			if (state_owe_search(sw->st, &so) == -1)
+				goto fail;
 		}
 	}
-	state_commit(sw->st);
+	if (state_commit(sw->st) == -1)
+		goto fail;
+	test_kill_point("intents");
+	return 0;
+fail:
+	state_rollback(sw->st);
+	for (size_t i = 0; i < sw->outcomes.n; i++)
+		sw->outcomes.v[i]->audit_id = 0;
+	return -1;
 }
 
 void
@@ -922,7 +983,6 @@ sweep_act(struct sweep *sw)
 	plan_outcomes(sw);
 	plan_free_space(sw);
 	plan_owed_searches(sw);
-	persist_owed_searches(sw);
 	/* Arrs without URI: their side is skipped, said once per run. */
 	for (size_t i = 0; i < sw->n_items; i++) {
 		const struct arr_config *a = sw->items[i].arr;
@@ -935,6 +995,16 @@ sweep_act(struct sweep *sw)
 		}
 	}
 	guard_shared_data(sw);
+	if (persist_intents(sw) == -1) {
+		log_error("the actions of this run could not be recorded before sending "
+		    "them: none was sent");
+		sw->state_failed = true;
+		for (size_t i = 0; i < sw->outcomes.n; i++)
+			if (sw->outcomes.v[i]->result == NULL)
+				outcome_set(sw->outcomes.v[i], "skipped",
+				    "not sent: the state file cannot be written");
+		return;
+	}
 	if (!*sw->stop) {
 		send_blocklists(sw);
 		http_run(sw->http);
@@ -1032,22 +1102,10 @@ sweep_record(struct sweep *sw)
 			goto fail;
 	}
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
-		struct outcome *o = sw->outcomes.v[i];
-		const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
 		struct state_action a;
-		char *reason = o->detail ? xasprintf("%s: %s; %s", o->rule, o->reason, o->detail) :
-		    xasprintf("%s: %s", o->rule, o->reason);
-		memset(&a, 0, sizeof(a));
-		a.time = sw->now;
-		a.instance = o->in->qc.ic->name;
-		a.hash = t ? t->hash : o->owed_hash;
-		a.name = t ? t->name : o->owed_name ? o->owed_name : o->category;
-		a.action = policy_action_name(o->kind);
-		a.reason = reason;
-		a.result = o->result;
-		a.error = o->error;
+		outcome_audit(sw, sw->outcomes.v[i], &a);
 		int r = state_add_action(sw->st, &a);
-		free(reason);
+		free((char *)(uintptr_t)a.reason);
 		if (r == -1)
 			goto fail;
 	}

@@ -215,7 +215,9 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 			close(lockfd);
 		return EXIT_PARTIAL;
 	}
-	if (open_state(&sw, path, opt->dry_run) == -1) {
+	/* Nothing is sent before the file has taken a real write. */
+	if (open_state(&sw, path, opt->dry_run) == -1 ||
+	    (!opt->dry_run && state_run_start(sw.st, sw.now) == -1)) {
 		sweep_fini(&sw);
 		if (lockfd >= 0)
 			close(lockfd);
@@ -230,7 +232,9 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 		log_warn("interrupted: recording what was done");
 		rc = EXIT_PARTIAL;
 	}
-	if (!opt->dry_run && sweep_record(&sw) == -1)
+	if (sw.state_failed)
+		rc = EXIT_STATE;
+	else if (!opt->dry_run && sweep_record(&sw) == -1)
 		rc = EXIT_STATE;
 	/* The document costs a copy of every torrent: built only for a notifier. */
 	doc = NULL;

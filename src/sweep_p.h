@@ -70,6 +70,7 @@ struct outcome {
 	char		 command_status[32];
 	int64_t		*media_ids;	/* ACT_SEARCH */
 	size_t		 n_media_ids;
+	int64_t		 audit_id;	/* its audit row, written as "intended" before sending */
 	char		*owed_hash;	/* ACT_SEARCH owed by an earlier run (item NULL) */
 	char		*owed_name;
 };
@@ -98,6 +99,7 @@ struct sweep {
 	time_t			 started;
 	int64_t			 t0;
 	bool			 partial;
+	bool			 state_failed;	/* the intents could not be written: nothing sent */
 	bool			 read_only_discovery;	/* status, explain */
 	bool			 want_free_space;	/* status: always ask */
 };

@@ -11,7 +11,7 @@ from common import Env, instance_section, arr_section
 SEEDING = ("stalledUP", "uploading")
 
 
-class LifeTest(Env):
+class Base(Env):
     n_instances = 1
 
     def setup_one(self, settings="", seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n"):
@@ -43,6 +43,10 @@ class LifeTest(Env):
         self.a.wait_state(spec.hash, SEEDING)
         time.sleep(1.1)         # completion_on strictly in the past
         return spec
+
+
+
+class LifeTest(Base):
 
     def test_readded_after_delete_is_imported_and_seeds_its_full_goal(self):
         a = self.setup_one()
@@ -107,3 +111,136 @@ class LifeTest(Env):
         self.assertEqual([x for x in r.json()["actions"] if x["action"] == "import"], [])
         self.assertEqual(len(self.scans()), 1)
         self.assertIsNone(self.rows()[0]["gone_at"])
+
+
+def wrapper(tmp, name, body):
+    """An executable script standing in for the tool (H.BINARY)."""
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+class UnwritableTest(Base):
+    """The sweep proves it can record before touching any server."""
+
+    def due_import_and_delete(self):
+        """A torrent with an import due (a failed first try) and a delete due
+        on another; returns (spec_import, spec_delete, now)."""
+        a = self.setup_one()
+        first = self.seeded_torrent("Seeded.Long.2018")
+        self.sweep(check=0)                       # imported
+        spec = self.seeded_torrent("Import.Due.2020")
+        self.radarr.set_fault("POST", "/command", "500", count=1)
+        self.sweep(check=1)                       # import failed: due again after 60 s
+        self.assertEqual(len(self.scans()), 1)
+        self.db_exec("UPDATE torrents SET seeding_since = ? WHERE hash = ?",
+                     (int(time.time()) - 7200, first.hash))
+        return first, spec, int(time.time()) + 120
+
+    def as_tool(self, body):
+        real = H.BINARY
+        self.addCleanup(setattr, H, "BINARY", real)
+        H.BINARY = wrapper(self.tmp, "tool.sh", body.replace("@REAL@", real))
+
+    def assert_nothing_sent(self, first, spec, calls_before):
+        self.assertEqual([c for c in self.radarr.calls()[calls_before:]
+                          if c["method"] != "GET"], [])
+        self.assertIsNotNone(self.a.torrent(first.hash))
+        self.assertTrue(os.path.exists(first.content_path))
+
+    def assert_cause_without_bad_advice(self, r, cause):
+        self.assertEqual(r.rc, 74, r)
+        self.assertIn(cause, r.stderr)
+        self.assertIn("nothing was sent", r.stderr)
+        self.assertIn(self.state, r.stderr)
+        for bad in ("move it aside", "delete", "remove it"):
+            self.assertNotIn(bad, r.stderr.lower())
+
+    def test_read_only_state_file_exits_74_before_any_action(self):
+        first, spec, now = self.due_import_and_delete()
+        calls = len(self.radarr.calls())
+        os.chmod(self.state, 0o444)
+        before = open(self.state, "rb").read()
+        # As root the mode would not count: drop the capability that ignores it.
+        self.as_tool('exec setpriv --bounding-set=-dac_override,-dac_read_search '
+                     '"@REAL@" "$@"')
+        r = self.sweep(now=now)
+        self.assert_cause_without_bad_advice(r, "not writable")
+        self.assert_nothing_sent(first, spec, calls)
+        self.assertEqual(open(self.state, "rb").read(), before)
+        # Reading still works, even in a folder that is read-only too.
+        os.chmod(self.tmp, 0o555)
+        self.addCleanup(os.chmod, self.tmp, 0o755)
+        for cmd in (["history"], ["status"], ["explain", spec.hash[:8]]):
+            r = self.sweep(*cmd, now=now)
+            self.assertEqual(r.rc, 0, r)
+        self.assertIn("Import.Due.2020", self.sweep("history", now=now).stdout)
+        # Writable again: the due work happens, once.
+        os.chmod(self.tmp, 0o755)
+        os.chmod(self.state, 0o644)
+        r = self.sweep("--json", now=now, check=0)
+        self.assertEqual(sorted((x["action"], x["result"]) for x in r.json()["actions"]),
+                         [("delete", "done"), ("import", "done")])
+        self.assertEqual(len(self.scans()), 2)
+
+    def test_full_disk_exits_74_before_any_action(self):
+        first, spec, now = self.due_import_and_delete()
+        calls = len(self.radarr.calls())
+        mnt = os.path.join(self.tmp, "tiny")
+        os.makedirs(mnt)
+        # A private mount namespace: a tmpfs of 512 KiB holding a copy of the
+        # state file, then filled to the last byte.
+        self.as_tool('exec unshare -m sh -c \'mount -t tmpfs -o size=512k tmpfs "$0" && '
+                     'cp "$1" "$0/qbitrr.db" && '
+                     '{ dd if=/dev/zero of="$0/fill" bs=4k 2>/dev/null; '
+                     'dd if=/dev/zero of="$0/fill2" bs=1 2>/dev/null; true; } && '
+                     'shift && exec "@REAL@" -s "$0/qbitrr.db" "$@"\' '
+                     '"%s" "%s" "$@"' % (mnt, self.state))
+        r = self.sweep(now=now)
+        self.assertEqual(r.rc, 74, r)
+        self.assertIn("no space left", r.stderr)
+        self.assertIn("nothing was sent", r.stderr)
+        for bad in ("move it aside", "delete", "remove it"):
+            self.assertNotIn(bad, r.stderr.lower())
+        self.assert_nothing_sent(first, spec, calls)
+
+
+class IntentTest(Base):
+    """An action that changes a server is written down before it is sent."""
+
+    def test_killed_after_writing_intents_never_repeats_the_import(self):
+        a = self.setup_one()
+        spec = self.seeded_torrent("Killed.Around.2022")
+        r = self.sweep(env={"QBITRR_TEST_KILL_AT": "intents"})
+        self.assertEqual(r.rc, -9, r)
+        acts = self.audit("hash = ?", (spec.hash,))
+        self.assertEqual([(x["action"], x["result"]) for x in acts], [("import", "intended")])
+        row = self.rows()[0]
+        self.assertIsNotNone(row["import_sent_at"])
+        self.assertEqual(row["import_result"], "sent")
+        # The next run settles the open intent and sends nothing again.
+        r = self.sweep("--json", check=0)
+        self.assertEqual([x for x in r.json()["actions"] if x["action"] == "import"], [])
+        self.assertEqual(self.scans(), [])
+        acts = self.audit("hash = ?", (spec.hash,))
+        self.assertEqual([(x["action"], x["result"]) for x in acts], [("import", "interrupted")])
+        self.assertIn("may have happened", acts[0]["error"])
+        self.assertIn("interrupted", self.sweep("history", check=0).stdout)
+
+    def test_killed_after_sending_a_delete_keeps_it_in_history(self):
+        a = self.setup_one()
+        spec = self.seeded_torrent("Deleted.Then.Killed")
+        self.sweep(check=0)
+        self.db_exec("UPDATE torrents SET seeding_since = ?", (int(time.time()) - 7200,))
+        r = self.sweep(env={"QBITRR_TEST_KILL_AT": "act"})
+        self.assertEqual(r.rc, -9, r)
+        H.wait_until(lambda: a.torrent(spec.hash) is None, what="deleted")
+        acts = self.audit("hash = ? AND action = 'delete'", (spec.hash,))
+        self.assertEqual([x["result"] for x in acts], ["intended"])
+        r = self.sweep("--json", check=0)
+        self.assertEqual(r.json()["actions"], [])
+        acts = self.audit("hash = ? AND action = 'delete'", (spec.hash,))
+        self.assertEqual([x["result"] for x in acts], ["interrupted"])
+        self.assertIsNotNone(self.rows()[0]["gone_at"])
