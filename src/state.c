@@ -354,14 +354,15 @@ check_file(struct state *st)
 	}
 	/*
 	 * Every open reads the schema (a damaged header or schema fails here);
-	 * a sweep runs the full quick_check once a week (it reads every page).
+	 * the full quick_check reads every page: it runs when no sweep has
+	 * recorded one in the last week.
 	 */
 	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_master", -1, &s,
 	    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		ok = 1;
 	sqlite3_finalize(s);
 	s = NULL;
-	if (ok && !st->readonly && integrity_check_due(st)) {
+	if (ok && integrity_check_due(st)) {
 		ok = 0;
 		if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &s, NULL) == SQLITE_OK) {
 			if (sqlite3_step(s) == SQLITE_ROW) {
@@ -846,22 +847,26 @@ state_save_row(struct state *st, const struct state_row *r)
 }
 
 int
+state_settle_action(struct state *st, int64_t id, const struct state_action *a)
+{
+	sqlite3_stmt *s;
+
+	if (!writable(st) || (s = prepare_once(st, &st->action_update,
+	    "UPDATE actions SET reason = ?2, result = ?3, error = ?4"
+	    " WHERE id = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_str(s, 2, a->reason);
+	bind_str(s, 3, a->result);
+	bind_str(s, 4, a->error);
+	return step_done(st, s);
+}
+
+int
 state_add_action(struct state *st, const struct state_action *a)
 {
 	sqlite3_stmt *s;
 
-	if (a->id > 0) {
-		/* The row written as intended before the action was sent. */
-		if (!writable(st) || (s = prepare_once(st, &st->action_update,
-		    "UPDATE actions SET reason = ?2, result = ?3, error = ?4"
-		    " WHERE id = ?1")) == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, a->id);
-		bind_str(s, 2, a->reason);
-		bind_str(s, 3, a->result);
-		bind_str(s, 4, a->error);
-		return step_done(st, s);
-	}
 	if (!writable(st) || (s = prepare_once(st, &st->action,
 	    "INSERT INTO actions (time, instance, hash, name, action, reason,"
 	    " result, error) VALUES (?,?,?,?,?,?,?,?)")) == NULL)

@@ -105,10 +105,10 @@ struct state_action {
 	const char *reason;
 	const char *result;	/* "done", "planned", "failed", "skipped" */
 	const char *error;	/* NULL if none */
-	int64_t	 id;		/* > 0: update this row (written as "intended") */
 };
-/* Insert an audit row, or settle the one written before the action was sent. */
 int	state_add_action(struct state *st, const struct state_action *a);
+/* Settle audit row id (written as "intended" before the action was sent). */
+int	state_settle_action(struct state *st, int64_t id, const struct state_action *a);
 /* The id of the audit row just inserted. */
 int64_t	state_last_action_id(const struct state *st);
 

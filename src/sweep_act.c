@@ -893,7 +893,6 @@ outcome_audit(struct sweep *sw, const struct outcome *o, struct state_action *a)
 	    xasprintf("%s: %s", o->rule, o->reason);
 	a->result = o->result;
 	a->error = o->error;
-	a->id = o->audit_id;
 }
 
 /* Whether performing the outcome changes a server (an intent is written first). */
@@ -1104,7 +1103,9 @@ sweep_record(struct sweep *sw)
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct state_action a;
 		outcome_audit(sw, sw->outcomes.v[i], &a);
-		int r = state_add_action(sw->st, &a);
+		int r = sw->outcomes.v[i]->audit_id > 0 ?
+		    state_settle_action(sw->st, sw->outcomes.v[i]->audit_id, &a) :
+		    state_add_action(sw->st, &a);
 		free((char *)(uintptr_t)a.reason);
 		if (r == -1)
 			goto fail;
