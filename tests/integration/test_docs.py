@@ -197,6 +197,10 @@ def code_results():
     out = set()
     for arg in re.findall(r"outcome_set\(\s*[^,]+,\s*([^,]+?),", src):
         out.update(re.findall(r'"(\w+)"', arg))
+    # Intents: written before sending, settled by the next run when killed.
+    out.update(re.findall(r'\.result = "(\w+)"', src))
+    out.update(re.findall(r"SET result = '(\w+)'",
+                          read(os.path.join(SRC, "state.c"))))
     return out
 
 
@@ -452,7 +456,8 @@ class ManPageCommandTest(IntegrationTestCase):
         self.assertEqual(lists[0], code_action_names())
         self.assertEqual(set(lists[1]), code_results())
         self.assertEqual(set(lists[1]),
-                         {"done", "planned", "failed", "skipped", "held"})
+                         {"done", "planned", "failed", "skipped", "held",
+                          "intended", "interrupted"})
 
     def test_json_shape_documented(self):
         """The keys of a real --json sweep document appear in JSON OUTPUT."""
