@@ -695,6 +695,79 @@ rule_arr_error(struct chain *c)
 	return false;
 }
 
+/*
+ * An absolute path with ".", ".." and repeated slashes resolved by text
+ * alone; NULL when it is not absolute or ".." climbs above "/".
+ */
+static char *
+path_normalise(const char *p)
+{
+	char *out = xmalloc(strlen(p) + 2);
+	size_t o = 0;
+
+	if (p[0] != '/') {
+		free(out);
+		return NULL;
+	}
+	while (*p != '\0') {
+		const char *seg;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			if (o == 0) {
+				free(out);
+				return NULL;
+			}
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			o--;	/* the slash before the dropped segment */
+			continue;
+		}
+		out[o++] = '/';
+		memcpy(out + o, seg, n);
+		o += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
+
+/* Is path root itself or below it? */
+static bool
+path_within(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return path[0] == '/';
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The remote root of the PathMapping that applies to path, as config_map_path picks it; "/" if none. */
+static const char *
+mapping_root(const struct instance_config *ic, const char *path)
+{
+	for (size_t i = 0; i < ic->n_mappings; i++) {
+		const char *r = ic->mappings[i].remote;
+		size_t n = strlen(r);
+		if (strcmp(r, "/") == 0 ? path[0] == '/' :
+		    strncmp(path, r, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return r;
+	}
+	return "/";
+}
+
 static bool
 rule_import(struct chain *c)
 {
@@ -741,10 +814,27 @@ rule_import(struct chain *c)
 		    row->import_result ? row->import_result : "failed");
 		return true;
 	}
-	a = add_action(d, ACT_IMPORT, "import", "complete %s ago (ImportDelay %s)",
-	    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
-	    human_duration(delay, b2, sizeof(b2)));
-	a->path = config_map_path(in->ic, t->content_path);
+	{
+		const char *root = mapping_root(in->ic, t->content_path);
+		char *norm = path_normalise(t->content_path);
+		if (norm == NULL || !path_within(norm, root)) {
+			/* A server's "/downloads/../../root" must not become a scan
+			 * (with importMode Move) of a folder outside the mapping. */
+			trace(d, "import: refused (content_path %s leaves %s once '..' is "
+			    "resolved)", t->content_path, root);
+			set_waiting(d, "import refused: content_path %s leaves %s%s once "
+			    "'..' is resolved; nothing sent", t->content_path,
+			    strcmp(root, "/") == 0 ? "" : "the PathMapping root ", root);
+			d->report = true;
+			free(norm);
+			return true;
+		}
+		a = add_action(d, ACT_IMPORT, "import", "complete %s ago (ImportDelay %s)",
+		    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
+		    human_duration(delay, b2, sizeof(b2)));
+		a->path = config_map_path(in->ic, norm);
+		free(norm);
+	}
 	trace(d, "import: yes, scan %s in %s", a->path, arr->name);
 	return true;
 }

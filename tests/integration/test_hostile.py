@@ -442,3 +442,61 @@ class EscapeTest(Env):
                    " import_attempts = 0, import_next_try = NULL WHERE hash = ?", (h,))
         db.commit()
         db.close()
+
+
+# ---------------------------------------------------------------------------
+# PathMapping: no escape from the mapping's root
+# ---------------------------------------------------------------------------
+
+class PathEscapeTest(Env):
+    n_instances = 2
+
+    def test_dotdot_content_path_is_refused_nothing_sent(self):
+        a, b = self.qbt[0], self.qbt[1]
+        radarr = self.fake_arr("radarr")
+        px = H.FaultProxy(a.url)
+        self.addCleanup(px.close)
+        evil = self.torrent("Escape.Movie.2020", size=20000)
+        inside = self.torrent("Inside.Movie.2020", size=20000)
+        fine = self.torrent("Fine.Movie.2020", size=20000)
+        a.add(evil, category="radarr", skip_checking=True)
+        a.add(inside, category="radarr", skip_checking=True)
+        b.add(fine, category="radarr", skip_checking=True)
+        for inst, spec in ((a, evil), (a, inside), (b, fine)):
+            inst.wait_state(spec.hash, SEEDING)
+            inst.wait_completed(spec.hash)
+
+        def escape(body):
+            doc = json.loads(body)
+            for t in doc:
+                if t.get("hash") == evil.hash:
+                    t["content_path"] = "/downloads/../../../root/.ssh"
+                elif t.get("hash") == inside.hash:
+                    t["content_path"] = "/downloads/x/../Inside.Movie.2020"
+            return json.dumps(doc).encode()
+        px.set_rewrite(r"/torrents/info", escape)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 0\n\n"
+                    + instance_section("qBit-Evil", a, url=px.url,
+                                       extra='PathMapping = ["/downloads=/mnt/seedbox"]')
+                    + instance_section("qBit", b)
+                    + arr_section("Radarr-Movies", "radarr", radarr,
+                                  extra="importMode = Move\n"))
+        r = self.sweep("--json")
+        scans = [c["body"] for c in radarr.calls()
+                 if c["method"] == "POST" and c["body"]
+                 and c["body"].get("name") == "DownloadedMoviesScan"]
+        paths = sorted(s["path"] for s in scans)
+        # the escaping path: nothing sent, a clear warning naming it
+        self.assertNotIn(evil.hash.upper(), [s["downloadClientId"] for s in scans])
+        self.assertFalse(any(".ssh" in p or ".." in p for p in paths), paths)
+        self.assertIn("import refused: content_path /downloads/../../../root/.ssh leaves "
+                      "the PathMapping root /downloads once '..' is resolved; nothing sent",
+                      r.stderr)
+        self.assertRegex(r.stderr, r"warning: qBit-Evil: %s" % evil.hash[:8])
+        # a '..' that stays inside is resolved and mapped; the other instance is imported
+        self.assertIn("/mnt/seedbox/Inside.Movie.2020", paths)
+        self.assertEqual(len(scans), 2, scans)
+        self.assertEqual([x["hash"] for x in r.json()["actions"] if x["action"] == "import"
+                          and x["instance"] == "qBit-Evil"], [inside.hash])
+        ex = self.sweep("explain", "Escape")
+        self.assertIn("import: refused", ex.stdout)
