@@ -13,7 +13,7 @@ SERVERS="qbittorrent-nox python3 iproute2 util-linux"
 # debootstrap brings the newer qbittorrent-nox releases from Debian's archive
 # (tests/qbt-versions.sh); the rest is what individual tests use.
 CHECK="$UNIT $SERVERS sqlite3 jq mandoc valgrind chromium curl debootstrap
-ca-certificates systemd"
+ca-certificates systemd shellcheck"
 PKGS=
 for group in "${@:-build}"; do
 	case $group in
