@@ -1,6 +1,7 @@
 /* main: the command line of qbitrr-sweep. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,72 @@ usage(FILE *f)
 
 enum { OPT_JSON = 256, OPT_HTML, OPT_SINCE, OPT_INSTANCE };
 
+/* Options only some commands take; -c, -v, -q, -h and -V go with every one. */
+enum {
+	TAKES_STATE = 1 << 0,
+	TAKES_DRY_RUN = 1 << 1,
+	TAKES_JSON = 1 << 2,
+	TAKES_HTML = 1 << 3,
+	TAKES_SINCE = 1 << 4,
+	TAKES_INSTANCE = 1 << 5,
+};
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} option_names[] = {
+	{ TAKES_STATE, "--state" },
+	{ TAKES_DRY_RUN, "--dry-run" },
+	{ TAKES_JSON, "--json" },
+	{ TAKES_HTML, "--html" },
+	{ TAKES_SINCE, "--since" },
+	{ TAKES_INSTANCE, "--instance" },
+};
+
+static int
+run_check_config(const struct config *cfg, const struct sweep_options *opt,
+    volatile sig_atomic_t *stop)
+{
+	(void)opt;
+	(void)stop;
+	config_print(cfg);
+	return 0;
+}
+
+static int
+run_history(const struct config *cfg, const struct sweep_options *opt,
+    volatile sig_atomic_t *stop)
+{
+	(void)stop;
+	return sweep_history(cfg, opt);
+}
+
+/* The one list of commands: its name, the options it takes, whether it takes
+ * an argument (a query), and what runs it. */
+static const struct command {
+	const char *name;
+	unsigned takes;
+	bool takes_query;
+	int (*run)(const struct config *, const struct sweep_options *,
+	    volatile sig_atomic_t *);
+} commands[] = {
+	{ "sweep", TAKES_STATE | TAKES_DRY_RUN | TAKES_JSON, false, sweep_run },
+	{ "status", TAKES_STATE | TAKES_JSON | TAKES_HTML, false, sweep_status },
+	{ "check-config", 0, false, run_check_config },
+	{ "explain", TAKES_STATE | TAKES_JSON, true, sweep_explain },
+	{ "history", TAKES_STATE | TAKES_JSON | TAKES_SINCE | TAKES_INSTANCE, true,
+	    run_history },
+};
+
+static const struct command *
+command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,7 +142,9 @@ main(int argc, char **argv)
 	struct sweep_options opt;
 	struct config cfg;
 	const char *config_path = getenv("QBITRR_CONFIG");
-	const char *command = "sweep";
+	const char *name = "sweep";
+	const struct command *command;
+	unsigned given = 0;
 	int ch, level = LOG_NOTICE, rc;
 	struct sigaction sa;
 
@@ -89,15 +158,19 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			opt.state_path = optarg;
+			given |= TAKES_STATE;
 			break;
 		case 'n':
 			opt.dry_run = true;
+			given |= TAKES_DRY_RUN;
 			break;
 		case OPT_JSON:
 			opt.json = true;
+			given |= TAKES_JSON;
 			break;
 		case OPT_HTML:
 			opt.html_path = optarg;
+			given |= TAKES_HTML;
 			break;
 		case OPT_SINCE:
 			if (config_parse_duration(optarg, 1, &opt.since) == -1 || opt.since <= 0) {
@@ -105,9 +178,11 @@ main(int argc, char **argv)
 				    "(e.g. 90m, 12h, 7d)\n", optarg);
 				return EXIT_USAGE;
 			}
+			given |= TAKES_SINCE;
 			break;
 		case OPT_INSTANCE:
 			opt.instance = optarg;
+			given |= TAKES_INSTANCE;
 			break;
 		case 'v':
 			level++;
@@ -128,35 +203,28 @@ main(int argc, char **argv)
 	}
 	log_set_level(level);
 	if (optind < argc)
-		command = argv[optind++];
-	if (strcmp(command, "explain") == 0 || strcmp(command, "history") == 0) {
-		if (optind < argc)
-			opt.query = argv[optind++];
+		name = argv[optind++];
+	if ((command = command_find(name)) == NULL) {
+		fprintf(stderr, "qbitrr-sweep: unknown command \"%s\"\n", name);
+		usage(stderr);
+		return EXIT_USAGE;
 	}
+	if (command->takes_query && optind < argc)
+		opt.query = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "qbitrr-sweep: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(command, "sweep") != 0 && strcmp(command, "status") != 0 &&
-	    strcmp(command, "check-config") != 0 && strcmp(command, "explain") != 0 &&
-	    strcmp(command, "history") != 0) {
-		fprintf(stderr, "qbitrr-sweep: unknown command \"%s\"\n", command);
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (opt.html_path != NULL && strcmp(command, "status") != 0) {
-		fprintf(stderr, "qbitrr-sweep: --html is for the status command\n");
-		return EXIT_USAGE;
-	}
+	for (size_t i = 0; i < sizeof(option_names) / sizeof(option_names[0]); i++)
+		if ((given & option_names[i].bit) && !(command->takes & option_names[i].bit)) {
+			fprintf(stderr, "qbitrr-sweep: %s: the %s command does not take "
+			    "this option\n", option_names[i].name, command->name);
+			return EXIT_USAGE;
+		}
 
 	if (config_load(config_path, &cfg) == -1)
 		return EXIT_CONFIG;
-	if (strcmp(command, "check-config") == 0) {
-		config_print(&cfg);
-		config_free(&cfg);
-		return 0;
-	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -165,14 +233,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (strcmp(command, "status") == 0)
-		rc = sweep_status(&cfg, &opt, &stop_requested);
-	else if (strcmp(command, "explain") == 0)
-		rc = sweep_explain(&cfg, &opt, &stop_requested);
-	else if (strcmp(command, "history") == 0)
-		rc = sweep_history(&cfg, &opt);
-	else
-		rc = sweep_run(&cfg, &opt, &stop_requested);
+	rc = command->run(&cfg, &opt, &stop_requested);
 	config_free(&cfg);
 	return rc;
 }

@@ -285,6 +285,21 @@ class ConfigTest(H.IntegrationTestCase):
         self.assertEqual(H.run_tool(["--no-such-option"]).rc, 64)
         self.assertEqual(H.run_tool(["frobnicate"]).rc, 64)
 
+    def test_an_option_the_command_does_not_take_exits_64(self):
+        path = H.write_config(self.tmp, "[qBit]\nHost = 127.0.0.1\nPort = 1\n")
+        for args, option in ((["history", "--dry-run"], "--dry-run"),
+                             (["explain", "--since", "2d"], "--since"),
+                             (["check-config", "-s", "x.db"], "--state"),
+                             (["sweep", "--html", "x.html"], "--html"),
+                             (["status", "--instance", "qBit"], "--instance")):
+            r = H.run_tool(["-c", path] + args)
+            self.assertEqual(r.rc, 64, (args, r.stderr))
+            self.assertIn("%s: the %s command does not take" % (option, args[0]),
+                          r.stderr)
+        # The same options where they belong are taken.
+        self.assertEqual(H.run_tool(["-c", path, "check-config"]).rc, 0)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "x.db")))
+
     def test_missing_config_exits_78_naming_the_file(self):
         r = H.run_tool(["-c", os.path.join(self.tmp, "nope.ini")])
         self.assertEqual(r.rc, 78)
