@@ -1938,6 +1938,31 @@ parser_free(struct parser *p)
 	config_read_free(&p->file);
 }
 
+static void
+add_category(struct config *cfg, const char *category)
+{
+	if (category == NULL)
+		return;
+	for (size_t k = 0; k < cfg->n_managed_categories; k++)
+		if (strcmp(cfg->managed_categories[k], category) == 0)
+			return;
+	cfg->managed_categories[cfg->n_managed_categories++] = category;
+}
+
+void
+config_list_managed_categories(struct config *cfg)
+{
+	free(cfg->managed_categories);
+	cfg->n_managed_categories = 0;
+	cfg->managed_categories = xreallocarray(NULL, cfg->n_arrs + 2,
+	    sizeof(*cfg->managed_categories));
+	for (size_t i = 0; i < cfg->n_arrs; i++)
+		if (cfg->arrs[i].managed)
+			add_category(cfg, cfg->arrs[i].category);
+	add_category(cfg, cfg->settings.failed_category);
+	add_category(cfg, cfg->settings.recheck_category);
+}
+
 int
 config_load(const char *path, struct config *cfg)
 {
@@ -1978,6 +2003,7 @@ config_load(const char *path, struct config *cfg)
 			finish_arr(&p, cfg, p.hdrs[i].obj, (int)i);
 	}
 	finish_config(&p, cfg);
+	config_list_managed_categories(cfg);
 	if (p.has_secret && (sb.st_mode & 044) != 0)
 		pwarn(&p, 0, "contains secrets but is readable by "
 		    "group/others (chmod 600 %s)", path);
@@ -1998,6 +2024,7 @@ config_free(struct config *cfg)
 	struct settings *s = &cfg->settings;
 	size_t i, j;
 
+	free(cfg->managed_categories);
 	free(cfg->path);
 	free(s->state_file);
 	free(s->failed_category);

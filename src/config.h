@@ -118,6 +118,11 @@ struct config {
 	size_t	 n_instances;
 	struct arr_config *arrs;		/* in file order */
 	size_t	 n_arrs;
+	/* Every category the tool lists and decides on, computed once at load:
+	 * the managed Arrs' categories in file order, then FailedCategory and
+	 * RecheckCategory; no duplicates. Points into the strings above. */
+	const char **managed_categories;
+	size_t	 n_managed_categories;
 };
 
 /*
@@ -129,6 +134,9 @@ struct config {
  */
 int	config_load(const char *path, struct config *cfg);
 void	config_free(struct config *cfg);
+/* Fill cfg->managed_categories from the Arrs and [Settings]; config_load()
+ * calls it, a config built by hand (a unit test) calls it once built. */
+void	config_list_managed_categories(struct config *cfg);
 
 /* Print the normalised configuration with every secret masked, to stdout. */
 void	config_print(const struct config *cfg);

@@ -1043,10 +1043,22 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 	int64_t young = in->arr ? config_arr_ignore_younger(in->cfg, in->arr) :
 	    in->cfg->settings.ignore_younger_than;
 	char b1[32], b2[32];
-	bool (*const chain[])(struct chain *) = {
-		rule_failed, rule_recheck, rule_missing, rule_errored, rule_stalled,
-		rule_slow, rule_unwanted_files, rule_unregistered, rule_arr_error,
-		rule_import, rule_seeding,
+	/* The chain, in order: the first rule that ends it names the decision. */
+	static const struct {
+		const char *name;
+		bool (*ends_chain)(struct chain *);
+	} rules[] = {
+		{ "failed-category", rule_failed },
+		{ "recheck-category", rule_recheck },
+		{ "missing-files", rule_missing },
+		{ "errored", rule_errored },
+		{ "stalled", rule_stalled },
+		{ "slow", rule_slow },
+		{ "unwanted-files", rule_unwanted_files },
+		{ "unregistered", rule_unregistered },
+		{ "arr-import-error", rule_arr_error },
+		{ "import", rule_import },
+		{ "seeding-goal", rule_seeding },
 	};
 
 	row_observe(in, &d->row);
@@ -1065,13 +1077,9 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 		    human_duration(young, b2, sizeof(b2)));
 	}
 	trace(d, "ignored: %s", c.exempt ? c.exempt_why : "no");
-	for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
-		if (chain[i](&c)) {
-			static const char *const names[] = { "failed-category",
-			    "recheck-category", "missing-files", "errored", "stalled",
-			    "slow", "unwanted-files", "unregistered", "arr-import-error",
-			    "import", "seeding-goal" };
-			d->rule = names[i];
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		if (rules[i].ends_chain(&c)) {
+			d->rule = rules[i].name;
 			break;
 		}
 	}

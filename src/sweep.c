@@ -164,32 +164,6 @@ list_done(struct http_request *req)
 	step_done(in);
 }
 
-size_t
-sweep_managed_categories(const struct config *cfg, const char **out, size_t max)
-{
-	size_t n = 0;
-	const char *cand[3];
-
-	for (size_t i = 0; i <= cfg->n_arrs; i++) {
-		size_t nc = 0;
-		if (i < cfg->n_arrs) {
-			if (cfg->arrs[i].managed)
-				cand[nc++] = cfg->arrs[i].category;
-		} else {
-			cand[nc++] = cfg->settings.failed_category;
-			cand[nc++] = cfg->settings.recheck_category;
-		}
-		for (size_t c = 0; c < nc; c++) {
-			bool dup = false;
-			for (size_t k = 0; k < n; k++)
-				dup = dup || strcmp(out[k], cand[c]) == 0;
-			if (!dup && n < max)
-				out[n++] = cand[c];
-		}
-	}
-	return n;
-}
-
 static void
 list_one(struct inst *in, const char *cat)
 {
@@ -215,8 +189,6 @@ static void
 step_lists(struct inst *in)
 {
 	const struct config *cfg = in->sw->cfg;
-	const char *cats[256];
-	size_t n = sweep_managed_categories(cfg, cats, 256);
 
 	/*
 	 * Subcategories come with category=X only when the server says so (an
@@ -228,8 +200,8 @@ step_lists(struct inst *in)
 			list_one(in, NULL);
 			return;
 		}
-	for (size_t i = 0; i < n; i++)
-		list_one(in, cats[i]);
+	for (size_t i = 0; i < cfg->n_managed_categories; i++)
+		list_one(in, cfg->managed_categories[i]);
 }
 
 void

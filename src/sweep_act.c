@@ -91,8 +91,8 @@ outcome_ready(struct outcome *o)
 static size_t
 count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 {
-	const char *rules[16];
-	size_t counts[16], nr = 0, total = 0;
+	struct rule_count { const char *rule; size_t count; } *rules = NULL;
+	size_t nr = 0, total = 0;
 
 	for (size_t i = 0; i < sw->n_items; i++) {
 		struct item *it = &sw->items[i];
@@ -104,14 +104,14 @@ count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 			total++;
 			size_t r;
 			for (r = 0; r < nr; r++)
-				if (strcmp(rules[r], it->d.actions[a].rule) == 0)
+				if (strcmp(rules[r].rule, it->d.actions[a].rule) == 0)
 					break;
-			if (r == nr && nr < 16) {
-				rules[nr] = it->d.actions[a].rule;
-				counts[nr++] = 0;
+			if (r == nr) {
+				rules = xreallocarray(rules, nr + 1, sizeof(*rules));
+				rules[nr].rule = it->d.actions[a].rule;
+				rules[nr++].count = 0;
 			}
-			if (r < nr)
-				counts[r]++;
+			rules[r].count++;
 		}
 	}
 	/* Top reasons, most frequent first. */
@@ -119,12 +119,14 @@ count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 	for (size_t shown = 0; shown < 3 && shown < nr; shown++) {
 		size_t best = 0;
 		for (size_t r = 1; r < nr; r++)
-			if (counts[r] > counts[best])
+			if (rules[r].count > rules[best].count)
 				best = r;
 		size_t len = strlen(top);
-		snprintf(top + len, n - len, "%s%s %zu", shown ? ", " : "", rules[best], counts[best]);
-		counts[best] = 0;
+		snprintf(top + len, n - len, "%s%s %zu", shown ? ", " : "", rules[best].rule,
+		    rules[best].count);
+		rules[best].count = 0;
 	}
+	free(rules);
 	return total;
 }
 
@@ -134,12 +136,11 @@ plan_outcomes(struct sweep *sw)
 	/* Categories missing on a reachable instance. */
 	for (size_t i = 0; i < sw->n_insts; i++) {
 		struct inst *in = &sw->insts[i];
-		const char *cats[256];
-		size_t n;
+		const char *const *cats = sw->cfg->managed_categories;
+		size_t n = sw->cfg->n_managed_categories;
 
 		if (in->failed)
 			continue;
-		n = sweep_managed_categories(sw->cfg, cats, 256);
 		for (size_t c = 0; c < n; c++) {
 			bool found = false;
 			for (size_t k = 0; k < in->qc.categories.n; k++)
@@ -977,7 +978,7 @@ fail:
 void
 sweep_act(struct sweep *sw)
 {
-	bool warned[64] = { false };
+	bool *warned = xcalloc(sw->cfg->n_arrs + 1, sizeof(*warned));
 
 	plan_outcomes(sw);
 	plan_free_space(sw);
@@ -986,13 +987,14 @@ sweep_act(struct sweep *sw)
 	for (size_t i = 0; i < sw->n_items; i++) {
 		const struct arr_config *a = sw->items[i].arr;
 		size_t k = a ? (size_t)(a - sw->cfg->arrs) : 0;
-		if (a != NULL && a->uri == NULL && k < 64 && !warned[k] &&
+		if (a != NULL && a->uri == NULL && !warned[k] &&
 		    torrent_is_complete(torrent_of(&sw->items[i]))) {
 			warned[k] = true;
 			log_warn("%s: no URI configured: imports, blocklists and searches "
 			    "for its torrents are skipped", a->name);
 		}
 	}
+	free(warned);
 	guard_shared_data(sw);
 	if (persist_intents(sw) == -1) {
 		log_error("the actions of this run could not be recorded before sending "

@@ -260,8 +260,8 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 static char *
 category_counts(const struct config *cfg, const struct inst *in)
 {
-	const char *cats[256];
-	size_t n = sweep_managed_categories(cfg, cats, 256);
+	const char *const *cats = cfg->managed_categories;
+	size_t n = cfg->n_managed_categories;
 	struct buf b;
 
 	buf_init(&b);

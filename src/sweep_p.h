@@ -111,7 +111,6 @@ void	sweep_discover(struct sweep *sw);
 void	sweep_reconcile(struct sweep *sw);
 void	sweep_decide(struct sweep *sw);
 void	sweep_decide_item(struct sweep *sw, struct item *it);
-size_t	sweep_managed_categories(const struct config *cfg, const char **out, size_t max);
 struct arr_client *sweep_arr_client(struct sweep *sw, const struct arr_config *ac);
 
 /* sweep_act.c */

@@ -336,6 +336,27 @@ class RequestBudgetTest(Env):
         self.assertEqual(doc["instances"][0]["version"], "v4.5.2")
         self.assertEqual(doc["stats"]["requests"], 8)
 
+    def test_300_arr_sections_list_every_category_and_failed_recheck(self):
+        # The list once had a fixed room of 256: failed and recheck, added
+        # last, were never listed past 254 Arrs.
+        a = self.qbt[0]
+        proxy = H.FaultProxy(a.url)
+        self.addCleanup(proxy.close)
+        self.config("".join(arr_section("Radarr-M%03d" % i, "movies%03d" % i)
+                            for i in range(300))
+                    + instance_section("qBit", a, url=proxy.url))
+        failed = self.torrent("Failed.Movie.mkv", size=20000)
+        last = self.torrent("Last.Arr.Movie.mkv", size=21000)
+        a.add(failed, category="failed", skip_checking=True)
+        a.add(last, category="movies299", skip_checking=True)
+        r = self.sweep("--dry-run", "--json", check=0)
+        cats = [q["query"].get("category") for q in proxy.requests()
+                if q["path"].endswith("torrents/info")]
+        self.assertEqual(sorted(cats), sorted(["movies%03d" % i for i in range(300)]
+                                              + ["failed", "recheck"]))
+        seen = {t["name"] for t in r.json()["torrents"]}
+        self.assertEqual(seen, {"Failed.Movie.mkv", "Last.Arr.Movie.mkv"})
+
 
 class RegexSafetyTest(H.IntegrationTestCase):
 

@@ -208,6 +208,7 @@ fx_init(struct fx *f)
 	arr_make(&f->arrs[2], "Lidarr-Music", ARR_LIDARR, "http://lidarr:8686", "music", false);
 	f->cfg.arrs = f->arrs;
 	f->cfg.n_arrs = 3;
+	config_list_managed_categories(&f->cfg);
 }
 
 static void
@@ -251,6 +252,7 @@ static void
 fx_free(struct fx *f)
 {
 	fx_free_case(f);
+	free(f->cfg.managed_categories);
 	free(f->cfg.settings.failed_category);
 	free(f->cfg.settings.recheck_category);
 	free(f->inst.name);
