@@ -1,6 +1,16 @@
 /*
  * util: allocation that never returns NULL (it aborts on exhaustion, as
  * isync and tmux do), a growable string buffer and small string helpers.
+ *
+ * Ownership, the rule every module follows:
+ * - A struct that owns memory comes with foo_free() beside its constructor
+ *   when the struct itself was allocated (foo_free frees it too), or with
+ *   foo_clear() when it lives in the caller's storage (foo_clear frees what
+ *   it points to and zeroes it, so clearing twice is safe).
+ * - A function that returns char * or fills an out-pointer hands ownership
+ *   to the caller unless its header comment says "borrowed" or the type is
+ *   const: const pointers point into something else's memory and are never
+ *   freed by the receiver.
  */
 #ifndef QBITRR_UTIL_H
 #define QBITRR_UTIL_H
