@@ -320,7 +320,11 @@ arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
 	return 0;
 }
 
-void
+/* Record the first failure of an Arr. */
+static void arr_client_fail(struct arr_client *, const char *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
 arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
 {
 	char msg[512];

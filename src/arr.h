@@ -59,9 +59,6 @@ char	*arr_bulk_body(const int64_t *ids, size_t n);
 int	arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
 	    size_t status_len, char *err, size_t errlen);
 
-/* Record the first failure of an Arr. */
-void	arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 
 /*
  * Send one API call.  label: a static name for messages ("queue/{id}");

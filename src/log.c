@@ -26,13 +26,7 @@ log_set_level(int level)
 	log_level = level;
 }
 
-int
-log_get_level(void)
-{
-	return log_level;
-}
-
-int
+static int
 log_enabled(enum log_level level)
 {
 	return (int)level <= log_level;

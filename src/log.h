@@ -13,8 +13,6 @@ enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG, LOG_T
 
 /* Default NOTICE; -q gives WARN, each -v one level more. */
 void	log_set_level(int level);
-int	log_get_level(void);
-int	log_enabled(enum log_level level);
 
 void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

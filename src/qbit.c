@@ -1105,7 +1105,8 @@ make_request(struct qbit_client *qc, const char *method, const char *endpoint,
 	return req;
 }
 
-bool
+/* True if the answer is a ban message (403 with "banned"). */
+static bool
 qbit_is_ban(const struct http_request *req)
 {
 	return req->status == 403 && req->response.data != NULL &&

@@ -153,8 +153,6 @@ void	qbit_login(struct qbit_client *qc, struct http *h, http_done_fn done, void 
 /* After a login request ended: 0 when logged in, else -1 with qc->error set. */
 int	qbit_login_result(struct qbit_client *qc, struct http_request *req);
 
-/* True if the answer is a ban message (403 with "banned"). */
-bool	qbit_is_ban(const struct http_request *req);
 
 /* Check a finished call: 0 when 2xx, else -1 with the failure recorded on qc. */
 int	qbit_check(struct qbit_client *qc, struct http_request *req);

@@ -365,7 +365,7 @@ queue_fact_for(struct sweep *sw, struct item *it, const struct arr_config **arr,
 	return unknown ? QUEUE_UNKNOWN : failed ? QUEUE_UNREACHABLE : QUEUE_ABSENT;
 }
 
-void
+static void
 sweep_decide_item(struct sweep *sw, struct item *it)
 {
 	struct policy_input in;

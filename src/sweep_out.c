@@ -13,7 +13,7 @@
 #include "sweep_p.h"
 #include "util.h"
 
-const char *
+static const char *
 sweep_state_path(const struct config *cfg, const struct sweep_options *opt, char *buf, size_t n)
 {
 	char *copy, *dir;
@@ -131,7 +131,8 @@ document_head(struct sweep *sw)
 	    "rows_written", (json_int_t)(sw->st ? state_rows_written(sw->st) : 0));
 }
 
-json_t *
+/* The --json document of a sweep (new reference). */
+static json_t *
 sweep_json(struct sweep *sw)
 {
 	json_t *doc = document_head(sw), *torrents = json_array(), *actions = json_array();

@@ -110,19 +110,13 @@ void	sweep_fini(struct sweep *sw);
 void	sweep_discover(struct sweep *sw);
 void	sweep_reconcile(struct sweep *sw);
 void	sweep_decide(struct sweep *sw);
-void	sweep_decide_item(struct sweep *sw, struct item *it);
 struct arr_client *sweep_arr_client(struct sweep *sw, const struct arr_config *ac);
 
 /* sweep_act.c */
 void	sweep_act(struct sweep *sw);
 int	sweep_record(struct sweep *sw);
 
-/* sweep_out.c */
 struct json_t;
-/* The --json document of a sweep (new reference). */
-struct json_t *sweep_json(struct sweep *sw);
-const char *sweep_state_path(const struct config *cfg, const struct sweep_options *opt,
-	    char *buf, size_t n);
 
 /* sweep_publish.c: after a real sweep, for people and other programs. */
 /* Status page, metrics and notifications as configured; failures only warn. */
