@@ -187,9 +187,9 @@ def code_action_names():
 
 def code_rule_names():
     src = read(os.path.join(SRC, "policy.c"))
-    block = src[src.index("static const char *const names[]"):]
-    block = block[:block.index("};")]
-    return re.findall(r'"([\w-]+)"', block)
+    block = src[src.index("bool (*ends_chain)(struct chain *);"):]
+    block = block[:block.index("};", block.index("rules[]"))]
+    return re.findall(r'\{ "([\w-]+)", rule_\w+ \}', block)
 
 
 def code_results():
