@@ -14,7 +14,8 @@
 # cache is built, never skipped: that needs root and the Debian archive.
 set -u
 cache=${QBT_CACHE:-/var/cache/qbitrr-sweep}
-mirror=${QBT_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive the host's apt already uses (QBT_MIRROR wins).
+mirror=${QBT_MIRROR:-$(sh "$(dirname "$0")/debian-mirror.sh")} || exit 1
 
 die() { echo "qbt-versions: $*" >&2; exit 1; }
 
