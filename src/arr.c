@@ -151,6 +151,45 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 	return 0;
 }
 
+int
+arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
+    char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e), *records, *o;
+	size_t i;
+
+	*grab_id = 0;
+	if (doc == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+		return -1;
+	}
+	records = json_object_get(doc, "records");
+	if (!json_is_object(doc) || !json_is_array(records)) {
+		snprintf(err, errlen, "expected a history page with records");
+		json_decref(doc);
+		return -1;
+	}
+	json_array_foreach(records, i, o) {
+		const json_t *did = json_object_get(o, "downloadId");
+		const json_t *id = json_object_get(o, "id");
+		const json_t *ev = json_object_get(o, "eventType");
+
+		/* Checked here too: a server that ignored the filters is not believed. */
+		if (!json_is_string(did) || strcasecmp(json_string_value(did), hash) != 0 ||
+		    !json_is_integer(id) || json_integer_value(id) <= 0)
+			continue;
+		if (!(json_is_string(ev) && strcmp(json_string_value(ev), "grabbed") == 0) &&
+		    !(json_is_integer(ev) && json_integer_value(ev) == 1))
+			continue;
+		/* The latest grab of the download. */
+		if ((int64_t)json_integer_value(id) > *grab_id)
+			*grab_id = (int64_t)json_integer_value(id);
+	}
+	json_decref(doc);
+	return 0;
+}
+
 static int
 record_cmp(const void *a, const void *b)
 {
@@ -320,11 +359,7 @@ arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
 	return 0;
 }
 
-/* Record the first failure of an Arr. */
-static void arr_client_fail(struct arr_client *, const char *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
 {
 	char msg[512];

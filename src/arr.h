@@ -44,6 +44,14 @@ const char *arr_api_prefix(enum arr_kind kind);
 int	arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 	    struct queue_record **recs, size_t *n, int64_t *total, char *err, size_t errlen);
 
+/*
+ * Parse a GET history?downloadId=HASH&eventType=1 page: *grab_id gets the id
+ * of the latest "grabbed" record of hash (any case), 0 when there is none.
+ * Returns 0 or -1 with err.
+ */
+int	arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
+	    char *err, size_t errlen);
+
 /* Sort records by download_id for arr_find_record. */
 void	arr_sort_records(struct queue_record *recs, size_t n);
 /* The queue record of a hash (any case), or NULL. */
@@ -70,6 +78,10 @@ void	arr_call(struct arr_client *c, struct http *h, const char *method,
 
 /* Fetch the whole queue (all pages); done_all(c) runs when it is complete or failed. */
 void	arr_fetch_queue(struct arr_client *c, struct http *h, void (*done_all)(struct arr_client *));
+
+/* Record the first failure of an Arr. */
+void	arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* Check a finished call: 0 when 2xx, else -1 with the failure recorded. */
 int	arr_check(struct arr_client *c, struct http_request *req);

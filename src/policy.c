@@ -270,11 +270,37 @@ removal(struct chain *c, const char *rule, bool blocklist, const char *reason)
 			    a->search ? ", re-search" : "");
 			return;
 		case QUEUE_ABSENT:
+			switch (in->facts.history) {
+			case HISTORY_UNKNOWN:
+				d->needs |= POLICY_NEED_HISTORY;
+				trace(d, "  -> not queued: needs the grab in the Arr history");
+				return;
+			case HISTORY_UNREACHABLE:
+				set_waiting(d, "%s, but %s history is unreachable: removal "
+				    "waits until it can be blocklisted", reason,
+				    arr ? arr->name : "the Arrs'");
+				trace(d, "  -> waits: Arr history unreachable (fail closed)");
+				return;
+			case HISTORY_PRESENT:
+				/* The Arr searches again itself if its Redownload Failed is on. */
+				a = add_action(d, ACT_DELETE, rule, "%s (gone from %s queue: its "
+				    "grab %lld in the history is marked failed)", reason,
+				    arr ? arr->name : "the Arr's", (long long)in->facts.grab_id);
+				a->delete_files = true;
+				a->blocklist = true;
+				a->history_id = in->facts.grab_id;
+				trace(d, "  -> mark grab %lld failed in %s, delete with files",
+				    (long long)in->facts.grab_id, arr ? arr->name : "Arr");
+				return;
+			case HISTORY_ABSENT:
+				break;
+			}
+			break;
 		case QUEUE_NO_ARR:
 			break;
 		}
-		a = add_action(d, ACT_DELETE, rule, "%s (not in %s queue: nothing to blocklist)",
-		    reason, arr ? arr->name : "any Arr");
+		a = add_action(d, ACT_DELETE, rule, "%s (neither in %s queue nor in its grab "
+		    "history: nothing to blocklist)", reason, arr ? arr->name : "any Arr");
 	} else {
 		a = add_action(d, ACT_DELETE, rule, "%s", reason);
 	}

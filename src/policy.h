@@ -52,6 +52,7 @@ bool	policy_action_mutates(enum action_kind kind);
 #define POLICY_NEED_FILES	0x1
 #define POLICY_NEED_TRACKERS	0x2
 #define POLICY_NEED_QUEUE	0x4
+#define POLICY_NEED_HISTORY	0x8
 
 /* What the caller knows about the torrent in its Arr's queue. */
 enum queue_fact {
@@ -76,11 +77,25 @@ struct queue_record {
 	size_t	 n_messages;
 };
 
+/*
+ * A download no longer in the Arr's queue (an Arr lists only its own
+ * category, so a move to FailedCategory drops it within a minute): its grab
+ * in the Arr's history, which history/failed/{id} blocklists.
+ */
+enum history_fact {
+	HISTORY_UNKNOWN = 0,	/* not asked */
+	HISTORY_UNREACHABLE,	/* asking failed: fail closed */
+	HISTORY_ABSENT,		/* asked, no grab of this download */
+	HISTORY_PRESENT		/* grab_id below */
+};
+
 struct policy_facts {
 	const struct qbit_file_list	*files;		/* NULL: not fetched */
 	const struct qbit_tracker_list	*trackers;	/* NULL: not fetched */
 	enum queue_fact			 queue;
 	const struct queue_record	*record;	/* when QUEUE_PRESENT */
+	enum history_fact		 history;	/* when QUEUE_ABSENT */
+	int64_t				 grab_id;	/* when HISTORY_PRESENT */
 };
 
 struct policy_action {
@@ -91,6 +106,7 @@ struct policy_action {
 	bool		 delete_files;
 	bool		 blocklist;	/* blocklist in the Arr first */
 	bool		 search;	/* re-search afterwards */
+	int64_t		 history_id;	/* > 0: blocklist by history/failed/{id} */
 	/* ACT_SET_CATEGORY: */
 	char		*category;
 	/* ACT_SET_FILE_PRIORITY: file indexes to set to priority 0 */

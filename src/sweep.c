@@ -1,4 +1,5 @@
 /* sweep: discover -> reconcile -> decide -> act -> record (see sweep.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,6 +384,12 @@ sweep_decide_item(struct sweep *sw, struct item *it)
 	in.facts.files = it->files_fetched ? &it->files : NULL;
 	in.facts.trackers = it->trackers_fetched ? &it->trackers : NULL;
 	in.facts.queue = queue_fact_for(sw, it, &in.arr, &in.facts.record);
+	if (in.facts.queue == QUEUE_ABSENT) {
+		in.facts.history = it->history;
+		in.facts.grab_id = it->grab_id;
+		if (it->history == HISTORY_PRESENT && in.arr == NULL)
+			in.arr = it->history_arr;
+	}
 	policy_decide(&in, &it->d);
 }
 
@@ -426,6 +433,69 @@ queue_done(struct arr_client *c)
 	}
 }
 
+/* One history lookup of an item in one Arr. */
+struct history_ctx {
+	struct item	*it;
+	struct arr_client *c;
+};
+
+static void
+history_done(struct http_request *req)
+{
+	struct history_ctx *hc = req->arg;
+	struct item *it = hc->it;
+	char err[256], up[41];
+	int64_t id = 0;
+
+	snprintf(up, sizeof(up), "%s", item_torrent(it)->hash);
+	if (arr_check(hc->c, req) == -1) {
+		it->history_failed = true;
+		hc->c->partial = true;
+	} else if (arr_parse_grab(req->response.data ? req->response.data : "",
+	    req->response.len, up, &id, err, sizeof(err)) == -1) {
+		arr_client_fail(hc->c, "history", "%s", err);
+		it->history_failed = true;
+		hc->c->partial = true;
+	} else if (id > 0 && it->grab_id == 0) {
+		it->grab_id = id;
+		it->history_arr = hc->c->ac;
+	}
+	if (--it->history_pending == 0)
+		it->history = it->grab_id > 0 ? HISTORY_PRESENT :
+		    it->history_failed ? HISTORY_UNREACHABLE : HISTORY_ABSENT;
+	free(hc);
+}
+
+/* Ask the item's Arr (or, none known, every managed Arr) for its grab. */
+static size_t
+fetch_history(struct sweep *sw, struct item *it)
+{
+	char up[41];
+
+	snprintf(up, sizeof(up), "%s", item_torrent(it)->hash);
+	for (char *p = up; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	it->history_requested = true;
+	/* Config order: the first Arr with a grab is the one taken. */
+	for (size_t a = 0; a < sw->cfg->n_arrs; a++) {
+		struct arr_client *c = &sw->arrs[a];
+		struct history_ctx *hc;
+		if ((it->arr != NULL && c->ac != it->arr) || c->ac->uri == NULL ||
+		    !c->ac->managed)
+			continue;
+		hc = xcalloc(1, sizeof(*hc));
+		hc->it = it;
+		hc->c = c;
+		it->history_pending++;
+		arr_call(c, sw->http, "GET", "history",
+		    xasprintf("history?downloadId=%s&eventType=1&pageSize=50", up), NULL,
+		    history_done, hc);
+	}
+	if (it->history_pending == 0)
+		it->history = HISTORY_ABSENT;
+	return 1;
+}
+
 /* Fetch what the last decisions asked for; returns how many fetches started. */
 static size_t
 fetch_needs(struct sweep *sw)
@@ -448,6 +518,8 @@ fetch_needs(struct sweep *sw)
 			qbit_call(&it->in->qc, sw->http, "GET", "torrents/trackers",
 			    xasprintf("hash=%s", hash), NULL, trackers_done, it);
 		}
+		if ((it->d.needs & POLICY_NEED_HISTORY) && !it->history_requested)
+			started += fetch_history(sw, it);
 		if (it->d.needs & POLICY_NEED_QUEUE) {
 			for (size_t a = 0; a < sw->cfg->n_arrs; a++) {
 				struct arr_client *c = &sw->arrs[a];

@@ -203,7 +203,20 @@ plan_outcomes(struct sweep *sw)
 					}
 				}
 			}
-			if ((pa->kind == ACT_DELETE && pa->blocklist) || pa->kind == ACT_BLOCKLIST) {
+			if (pa->kind == ACT_DELETE && pa->blocklist && pa->history_id > 0) {
+				/* Gone from the queue: its grab in the history is marked failed. */
+				if (arr == NULL)
+					arr = it->history_arr;
+				if (arr == NULL)
+					continue;	/* cannot happen: policy saw the grab */
+				bl = outcome_new(sw, it->in, it, ACT_BLOCKLIST, pa->rule, pa->reason);
+				bl->arr = arr;
+				bl->history_id = pa->history_id;
+				bl->action = pa;
+				bl->detail = xasprintf("grab %lld marked failed in the history",
+				    (long long)pa->history_id);
+			} else if ((pa->kind == ACT_DELETE && pa->blocklist) ||
+			    pa->kind == ACT_BLOCKLIST) {
 				if (rec == NULL)
 					continue;	/* cannot happen: policy saw it present */
 				bl = outcome_new(sw, it->in, it, ACT_BLOCKLIST, pa->rule, pa->reason);
@@ -492,7 +505,7 @@ send_blocklists(struct sweep *sw)
 			for (size_t i = 0; i < sw->outcomes.n; i++) {
 				struct outcome *o = sw->outcomes.v[i];
 				if (o->kind != ACT_BLOCKLIST || o->arr != &sw->cfg->arrs[a] ||
-				    (int)o->search != skip || !outcome_ready(o))
+				    (int)o->search != skip || o->history_id > 0 || !outcome_ready(o))
 					continue;
 				batch_add(b, o);
 				for (size_t k = 0; k < o->record->n_ids; k++) {
@@ -520,6 +533,32 @@ send_blocklists(struct sweep *sw)
 				    arr_batch_done, b);
 			free(ids);
 		}
+	}
+}
+
+/*
+ * Downloads gone from the queue: POST history/failed/{id} blocklists the
+ * grab (one call each: there is no bulk form).  The Arr then searches again
+ * by itself when its Redownload Failed setting is on, so no search is sent.
+ */
+static void
+send_history_failed(struct sweep *sw)
+{
+	for (size_t i = 0; i < sw->outcomes.n; i++) {
+		struct outcome *o = sw->outcomes.v[i];
+		struct batch *b;
+
+		if (o->kind != ACT_BLOCKLIST || o->history_id <= 0 || !outcome_ready(o))
+			continue;
+		if (sw->opt->dry_run) {
+			outcome_set(o, "planned", NULL);
+			continue;
+		}
+		b = batch_new(sw);
+		batch_add(b, o);
+		arr_call(sweep_arr_client(sw, o->arr), sw->http, "POST", "history/failed/{id}",
+		    xasprintf("history/failed/%lld", (long long)o->history_id), NULL,
+		    arr_batch_done, b);
 	}
 }
 
@@ -1008,6 +1047,7 @@ sweep_act(struct sweep *sw)
 	}
 	if (!*sw->stop) {
 		send_blocklists(sw);
+		send_history_failed(sw);
 		http_run(sw->http);
 	}
 	if (!*sw->stop) {

@@ -46,6 +46,13 @@ struct item {
 	struct qbit_tracker_list trackers;
 	bool		 trackers_fetched;
 	bool		 trackers_requested;
+	/* The grab in the Arr history of a download gone from the queue. */
+	enum history_fact history;
+	int		 history_pending;	/* requests in flight */
+	bool		 history_requested;
+	bool		 history_failed;
+	const struct arr_config *history_arr;	/* where the grab was found */
+	int64_t		 grab_id;
 	struct policy_decision d;
 };
 
@@ -65,6 +72,7 @@ struct outcome {
 	const struct queue_record *record;
 	bool		 delete_files;	/* ACT_DELETE, after the guard */
 	bool		 search;	/* ACT_BLOCKLIST: we search ourselves */
+	int64_t		 history_id;	/* ACT_BLOCKLIST by history/failed/{id} */
 	char		*category;	/* ACT_CREATE_CATEGORY, ACT_SET_CATEGORY */
 	int64_t		 command_id;	/* ACT_IMPORT */
 	char		 command_status[32];

@@ -48,7 +48,38 @@ class Env(H.IntegrationTestCase):
 
     def config(self, text):
         self.cfg = H.write_config(self.tmp, text)
+        self.follow_categories(text)
         return self.cfg
+
+    def follow_categories(self, text):
+        """Make every fake Arr of the config behave like a real one: its
+        download clients are the config's instances (at their real address,
+        behind any proxy), and its queue lists only what sits in its
+        category there (arr-api.md section 8)."""
+        secs, cur = {}, None
+        for ln in text.splitlines():
+            ln = ln.strip()
+            if ln.startswith("[") and ln.endswith("]"):
+                cur = secs.setdefault(ln[1:-1].strip(), {})
+            elif cur is not None and "=" in ln and not ln.startswith(("#", ";")):
+                k, v = ln.split("=", 1)
+                cur[k.strip()] = v.strip().strip('"')
+        clients = []
+        for name, kv in secs.items():
+            if not name.startswith("qBit") or "." in name or "Host" not in kv:
+                continue
+            url = kv["Host"]
+            for inst in self.cluster:
+                if inst.password == kv.get("Password"):
+                    url = inst.url
+            clients.append({"name": name, "url": url,
+                            "username": kv.get("UserName", ""),
+                            "password": kv.get("Password", "")})
+        for arr in self.arrs:
+            for name, kv in secs.items():
+                if kv.get("URI") == arr.url and "Category" in kv:
+                    arr.scenario(qbit_clients=[dict(c, category=kv["Category"])
+                                               for c in clients])
 
     def sweep(self, *args, env=None, now=None, check=None):
         env = dict(env or {})

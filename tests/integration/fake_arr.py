@@ -16,7 +16,8 @@ Behaviour follows shared/research/arr-api.md section 5:
   307 to the prefixed URL.
 * /api, system/status, queue (paged), queue/details, queue/status,
   DELETE queue/{id}, DELETE queue/bulk, POST command, GET command[/{id}],
-  history, blocklist, downloadclient.
+  history, POST history/failed/{id}, blocklist, downloadclient.  Every
+  queued record gets a "grabbed" history event (its grab).
 
 Control endpoints (no auth, not recorded, never behind the url base):
 
@@ -33,6 +34,18 @@ Control endpoints (no auth, not recorded, never behind the url base):
         "command_result": {"DownloadedMoviesScan": "failed"}   (merged)
         "history": [records]          replace history
         "downloadclients": [clients]  replace GET downloadclient
+        "qbit_clients": [{"name","url","username","password","category"}]
+                                      the Arr's qBittorrent download clients.
+                                      Set, the queue is what a real Arr shows
+                                      (arr-api.md section 8): a queued record
+                                      (a grab) is listed once per client whose
+                                      torrents in the client's category hold
+                                      its downloadId, re-read at every queue
+                                      call; moved out of the category, it
+                                      leaves the queue.  A record naming a
+                                      "downloadClient" is looked for there
+                                      only.  GET downloadclient describes
+                                      these clients (host, port, category).
         "status": {...}               merged into GET system/status
         "import_on_scan": bool        a completed Downloaded*Scan whose
                                       downloadClientId equals (case-sensitive)
@@ -53,6 +66,7 @@ out of "query").
 import argparse
 import datetime
 import hashlib
+import http.client
 import http.server
 import json
 import os
@@ -191,6 +205,8 @@ class State:
             self.blocklist = []
             self.removed = []
             self.downloadclients = None
+            self.qbit_clients = None
+            self.grabs = []          # the queue as set; the live one is derived
             self.status_extra = {}
             self.import_on_scan = False
             self.redownload_on_blocklist = True
@@ -233,6 +249,10 @@ class State:
                 base += "-album%s" % (r.get("albumId") or 0)
             r["id"] = hash_int31(base)
         r["_unknown"] = unknown
+        if "downloadClient" in rec:
+            r["_client"] = rec["downloadClient"]
+        if "id" in rec:
+            r["_fixed_id"] = True
         return r
 
     def set_queue(self, records):
@@ -247,10 +267,56 @@ class State:
                     out.append(self.fill_record(r, len(out)))
             else:
                 out.append(self.fill_record(rec, len(out)))
-        self.queue = out
+        self.grabs = out
+        self.queue = list(out)
+        # Every download in the queue was grabbed: its grab is in the history.
+        for r in out:
+            did = r.get("downloadId")
+            if did and not any(h.get("downloadId") == did and
+                               h.get("eventType") == "grabbed" for h in self.history):
+                self.add_history(dict(self._media(r), downloadId=did,
+                                      eventType="grabbed",
+                                      sourceTitle=r.get("title"),
+                                      data={"downloadClientName":
+                                            r.get("downloadClient", "")}))
+
+    def _media(self, rec):
+        keys = {"radarr": ("movieId",),
+                "sonarr": ("seriesId", "episodeId"),
+                "lidarr": ("artistId", "albumId")}[self.kind]
+        return {k: rec[k] for k in keys if rec.get(k) is not None}
+
+    def refresh_queue(self):
+        """With qbit_clients: rebuild the queue from the clients' categories,
+        as a real Arr's download monitoring does every minute."""
+        if self.qbit_clients is None:
+            return
+        present = {c.name: c.hashes() for c in self.qbit_clients}
+        live = []
+        for g in self.grabs:
+            did = (g.get("downloadId") or "").upper()
+            explicit = g.get("_client")
+            for c in self.qbit_clients:
+                if (explicit and c.name != explicit) or c.name in g.get("_gone_from", ()):
+                    continue
+                if did and did in present[c.name]:
+                    r = dict(g)
+                    r["downloadClient"] = c.name
+                    base = "trackedDownload-%d-%s" % (c.id, did)
+                    if self.kind == "sonarr":
+                        base += "-ep%s" % (r.get("episodeId") or 0)
+                    elif self.kind == "lidarr":
+                        base += "-album%s" % (r.get("albumId") or 0)
+                    if "_fixed_id" not in g:
+                        r["id"] = hash_int31(base)
+                    live.append(r)
+        self.queue = live
 
     def apply_scenario(self, sc):
         with self.lock:
+            if "qbit_clients" in sc:
+                self.qbit_clients = [QbtPeek(i + 1, c) for i, c in
+                                     enumerate(sc["qbit_clients"] or [])] or None
             if "queue" in sc:
                 self.set_queue(sc["queue"] or [])
             if "faults" in sc:
@@ -626,6 +692,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return allow("GET") and self.command_get(int(mm.group(1)))
         if sub == "history":
             return allow("GET") and self.history_get(query)
+        mm = re.fullmatch(r"history/failed/(-?\d+)", sub)
+        if mm:
+            return allow("POST") and self.history_failed(int(mm.group(1)))
         if sub == "blocklist":
             return allow("GET") and self.blocklist_get(query)
         if sub == "downloadclient":
@@ -690,6 +759,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sort_dir = query.get("sortDirection", ["ascending"])[-1] or "ascending"
         inc_unknown = parse_bool(query.get(UNKNOWN_FILTER[st.kind]), False)
         with st.lock:
+            st.refresh_queue()
             recs = [r for r in st.queue if inc_unknown or not r["_unknown"]]
             recs = self._media_filter(recs, query)
             kl = sort_key.lower().split(".")[-1]
@@ -771,6 +841,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             gone = [rec]
         st.queue = [r for r in st.queue if r not in gone]
+        # The grab stays for the download's other clients, if any.
+        client = rec.get("downloadClient")
+        for g in st.grabs:
+            if did and g.get("downloadId") == did:
+                g.setdefault("_gone_from", []).append(client)
         entry = dict(flags)
         entry.update({"id": rec["id"], "downloadId": did,
                       "title": rec.get("title"), "time": now_iso()})
@@ -814,6 +889,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                         "title": "One or more validation "
                                         "errors occurred.", "status": 400})
         with st.lock:
+            st.refresh_queue()
             rec = next((r for r in st.queue if r["id"] == qid), None)
             if rec is None:
                 return self.send_json(404, {"message": "NotFound"})
@@ -831,6 +907,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if flags is None:
             return self.send(400)
         with st.lock:
+            st.refresh_queue()
             recs = []
             for i in body["ids"]:
                 rec = next((r for r in st.queue if r["id"] == i), None)
@@ -1043,6 +1120,36 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     "sortDirection": "descending",
                                     "totalRecords": total, "records": out})
 
+    def history_failed(self, hid):
+        """FailedDownloadService.MarkAsFailed: blocklist the grab, add a
+        downloadFailed event; the Arr's "Redownload Failed" (on by default)
+        searches again by itself."""
+        st = self.st
+        with st.lock:
+            h = next((x for x in st.history if x["id"] == hid), None)
+            if h is None:
+                return self.send_json(404, {"message": "NotFound"})
+            media = {k: h[k] for k in ("movieId", "seriesId", "episodeId",
+                                       "artistId", "albumId") if k in h}
+            did = h.get("downloadId")
+            st.blocklist.append(dict(media, id=len(st.blocklist) + 1,
+                                     sourceTitle=h.get("sourceTitle"),
+                                     date=now_iso(), protocol="torrent",
+                                     message="Manually marked as failed"))
+            st.add_history(dict(media, downloadId=did, eventType="downloadFailed",
+                                sourceTitle=h.get("sourceTitle"),
+                                data={"message": "Manually marked as failed"}))
+            st.removed.append({"history": hid, "downloadId": did,
+                               "blocklist": True, "time": now_iso()})
+            st.grabs = [g for g in st.grabs if g.get("downloadId") != did]
+            st.queue = [r for r in st.queue if r.get("downloadId") != did]
+            if st.redownload_on_blocklist:
+                name, field, single = SEARCH_COMMAND[st.kind]
+                if media.get(single) is not None:
+                    self._new_command(name, {field: [media[single]]},
+                                      trigger="automatic")
+        return self.send_json(200, {})
+
     def blocklist_get(self, query):
         st = self.st
         with st.lock:
@@ -1057,6 +1164,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if st.downloadclients is not None:
             return st.downloadclients
         k = st.k
+        if st.qbit_clients is not None:
+            return [c.resource(k["category_field"]) for c in st.qbit_clients]
         fields = [{"name": "host", "value": "127.0.0.1"},
                   {"name": "port", "value": 8080},
                   {"name": "useSsl", "value": False},
@@ -1078,6 +1187,80 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def downloadclient_get(self):
         return self.send_json(200, self.downloadclients())
+
+
+class QbtPeek:
+    """A real qBittorrent download client, as the Arr's QBittorrentProxyV2
+    sees it: the torrents of its category (exact match)."""
+
+    def __init__(self, cid, c):
+        self.id = cid
+        self.name = c["name"]
+        u = urllib.parse.urlsplit(c["url"])
+        self.host = u.hostname
+        self.port = u.port or (443 if u.scheme == "https" else 80)
+        self.username = c.get("username") or ""
+        self.password = c.get("password") or ""
+        self.category = c["category"]
+        self.cookie = None
+        self.last = set()        # kept while the client cannot be read
+
+    def _req(self, method, path, body=None):
+        hdrs = {}
+        if body is not None:
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookie:
+            hdrs["Cookie"] = self.cookie
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return r.status, r.getheaders(), r.read()
+        finally:
+            conn.close()
+
+    def _login(self):
+        st, hdrs, body = self._req("POST", "/api/v2/auth/login", urllib.parse.urlencode(
+            {"username": self.username, "password": self.password}))
+        if not ((st == 200 and body.strip() == b"Ok.") or st == 204):
+            raise OSError("login: HTTP %d" % st)
+        cookies = [v.split(";")[0].strip() for k, v in hdrs if k.lower() == "set-cookie"]
+        self.cookie = "; ".join(c for c in cookies if "=" in c)
+
+    def hashes(self):
+        path = "/api/v2/torrents/info?" + urllib.parse.urlencode(
+            {"category": self.category})
+        try:
+            for attempt in range(2):
+                if self.cookie is None:
+                    self._login()
+                st, _, body = self._req("GET", path)
+                if st == 403 and attempt == 0:
+                    self.cookie = None
+                    continue
+                break
+            if st != 200:
+                raise OSError("torrents/info: HTTP %d" % st)
+            self.last = {t["hash"].upper() for t in json.loads(body)
+                         if t.get("category") == self.category}
+        except (OSError, ValueError):
+            pass
+        return self.last
+
+    def resource(self, category_field):
+        fields = [{"name": "host", "value": self.host},
+                  {"name": "port", "value": self.port},
+                  {"name": "useSsl", "value": False},
+                  {"name": "urlBase", "value": ""},
+                  {"name": "username", "value": self.username},
+                  {"name": "password", "value": "********"},
+                  {"name": category_field, "value": self.category}]
+        return {"id": self.id, "name": self.name, "enable": True,
+                "protocol": "torrent", "priority": 1,
+                "removeCompletedDownloads": True, "removeFailedDownloads": True,
+                "fields": fields, "implementationName": "qBittorrent",
+                "implementation": "QBittorrent",
+                "configContract": "QBittorrentSettings", "tags": []}
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -63,6 +63,11 @@ class CoreTests:
             + arr_section("Sonarr-TV", "sonarr") + more
             + "[Radarr-Movies.Torrent]\nStalledDelay = 600\n\n"
             + "[Radarr-Movies.Torrent.SeedingMode]\n%s\n" % seeding))
+        # The Arr lists only its own category on its client, as a real one does.
+        self.arr.scenario(qbit_clients=[{"name": "qBit", "url": inst.url,
+                                         "username": inst.username,
+                                         "password": inst.password,
+                                         "category": "radarr"}])
 
     def sweep(self, *args, check=0):
         r = H.run_tool(["-c", self.cfg, "--json"] + list(args))
@@ -137,9 +142,22 @@ class CoreTests:
         self.q.post("torrents/setCategory", {"hashes": again.hash, "category": "recheck"})
         r = self.sweep()
         got = self.acts(r)
-        for want in (("blocklist", "done"), ("delete", "done"), ("search", "done"),
+        for want in (("blocklist", "done"), ("delete", "done"),
                      ("recheck", "done"), ("set_category", "done")):
             self.assertIn(want, got)
+        # Moved out of the Arr's category, it left the queue: the grab in the
+        # history is marked failed, and the Arr's own Redownload Failed
+        # searches (once: none from us).
+        self.assertNotIn("search", [a for a, _ in got])
+        grab = [h for h in self.arr.state()["history"]
+                if h["downloadId"] == bad.hash_upper and h["eventType"] == "grabbed"]
+        calls = [(c["method"], c["path"]) for c in self.arr.calls()
+                 if c["method"] != "GET"]
+        self.assertEqual(calls, [("POST", "/api/v3/history/failed/%d" % grab[0]["id"])])
+        st = self.arr.state()
+        self.assertEqual([b["movieId"] for b in st["blocklist"]], [9])
+        self.assertEqual([(c["name"], c["body"]["movieIds"]) for c in st["commands"]],
+                         [("MoviesSearch", [9])])
         H.wait_until(lambda: self.q.torrent(bad.hash) is None, what="failed deleted")
         H.wait_until(lambda: not os.path.exists(bad.content_path), what="its files deleted")
         H.wait_until(lambda: self.q.torrent(again.hash)["category"] == "radarr",

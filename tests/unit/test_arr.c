@@ -668,6 +668,48 @@ test_parse_command(void **state)
 	}
 }
 
+/* history?downloadId=&eventType=1: the latest grab of that download only. */
+static void
+test_parse_grab(void **state)
+{
+	static const char hash[] = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
+	static const struct {
+		const char *json;
+		int	 rc;
+		int64_t	 id;
+	} cases[] = {
+		{ "{\"page\":1,\"totalRecords\":2,\"records\":["
+		  "{\"id\":7,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
+		  "\"eventType\":\"grabbed\",\"movieId\":3},"
+		  "{\"id\":12,\"downloadId\":\"abcdef0123456789abcdef0123456789abcdef01\","
+		  "\"eventType\":\"grabbed\",\"movieId\":3}]}", 0, 12 },
+		/* A server that ignored the filters: other downloads, other events. */
+		{ "{\"records\":[{\"id\":9,\"downloadId\":\"FFFF\",\"eventType\":\"grabbed\"},"
+		  "{\"id\":10,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
+		  "\"eventType\":\"downloadFailed\"},"
+		  "{\"id\":4,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
+		  "\"eventType\":1}]}", 0, 4 },
+		{ "{\"records\":[]}", 0, 0 },
+		{ "{\"records\":[{\"id\":-3,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
+		  "\"eventType\":\"grabbed\"},{\"id\":\"5\",\"downloadId\":"
+		  "\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\",\"eventType\":\"grabbed\"}]}", 0, 0 },
+		{ "[]", -1, 0 },
+		{ "{\"records\":{}}", -1, 0 },
+		{ "{\"records\":[", -1, 0 },
+		{ "", -1, 0 },
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		int64_t id = -1;
+		int rc = arr_parse_grab(cases[i].json, strlen(cases[i].json), hash, &id,
+		    err, sizeof(err));
+		if (rc != cases[i].rc || (rc == 0 && id != cases[i].id))
+			fail_msg("case %zu: rc %d id %lld", i, rc, (long long)id);
+	}
+}
+
 int
 main(void)
 {
@@ -686,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_bulk_body),
 		cmocka_unit_test(test_api_prefix),
 		cmocka_unit_test(test_parse_command),
+		cmocka_unit_test(test_parse_grab),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,6 +336,7 @@ struct pcase {
 	struct rspec r;
 	enum queue_fact queue;
 	const struct qspec *rec;	/* QUEUE_PRESENT: NULL = a plain downloading record */
+	enum history_fact history;	/* QUEUE_ABSENT: the grab in the Arr history */
 	bool	 files_fetched;
 	const struct fspec *files;
 	size_t	 n_files;
@@ -514,6 +515,8 @@ input_for(struct fx *f, const struct pcase *c, int64_t now, struct policy_input 
 	in->facts.trackers = c->trackers_fetched ? &f->trackers : NULL;
 	in->facts.queue = c->queue;
 	in->facts.record = c->queue == QUEUE_PRESENT ? &f->rec : NULL;
+	in->facts.history = c->history;
+	in->facts.grab_id = c->history == HISTORY_PRESENT ? 77 : 0;
 }
 
 static void
@@ -786,9 +789,20 @@ test_chain_head(void **state)
 	{ "failed: Arr unreachable -> waits (fail closed)",
 	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_UNREACHABLE,
 	  .x = { "failed-category", "", 0, true, false, .waiting_has = "unreachable" } },
-	{ "failed: not in the queue -> delete without blocklist",
-	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	{ "failed: neither in the queue nor in the history -> delete without blocklist",
+	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  .x = { "failed-category", "delete(files)", 0, false, false } },
+	{ "failed: gone from the queue, history not asked -> needs the history",
+	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .x = { "failed-category", "", POLICY_NEED_HISTORY, false, false } },
+	{ "failed: gone from the queue, history unreachable -> waits (fail closed)",
+	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .history = HISTORY_UNREACHABLE,
+	  .x = { "failed-category", "", 0, true, false, .waiting_has = "history is unreachable" } },
+	{ "failed: gone from the queue, grab in the history -> blocklist by it, no search",
+	  .t = { T_DL, .category = "failed" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .history = HISTORY_PRESENT,
+	  .x = { "failed-category", "delete(files,blocklist)", 0, false, false } },
 	{ "failed: Arr without URI (NO_ARR) -> delete without blocklist",
 	  .t = { T_DL, .category = "failed" },
 	  .r = { R_BASE, .category = "sonarr", .prev_category = "sonarr", .arr = "Sonarr-TV" },
@@ -1040,7 +1054,7 @@ test_stalled(void **state)
 	  .queue = QUEUE_UNREACHABLE,
 	  .x = { "stalled", "", 0, true, false } },
 	{ "due, not in the queue -> delete without blocklist",
-	  .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - HOUR }, .queue = QUEUE_ABSENT,
+	  .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - HOUR }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  .x = { "stalled", "delete(files)", 0, false, false } },
 	{ "due, Arr without URI -> delete without blocklist",
 	  .t = { T_STALLED, .category = "sonarr" },
@@ -1063,7 +1077,7 @@ test_stalled(void **state)
 	{ "stalled, StalledDelay 0, tracker says unregistered -> removed as unregistered",
 	  .tweak = tw_delay0,
 	  .t = { T_STALLED, .tracker = "" }, .r = { R_BASE, .stalled_since = NOW - DAY },
-	  .queue = QUEUE_ABSENT, TRACKERS({ 4, "torrent not found" }),
+	  .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT, TRACKERS({ 4, "torrent not found" }),
 	  .x = { "unregistered", "delete(files)", 0, false, false } },
 	{ "stalled, not due, no working tracker -> trackers needed",
 	  .t = { T_STALLED, .tracker = "" }, .r = { R_BASE, .stalled_since = NOW - 5 * MIN },
@@ -1172,7 +1186,7 @@ test_slow(void **state)
 	         .rx = RX_STALLED, .stalled_since = NOW - 5 * MIN } },
 	{ "stalled and due, also slow -> stalled acts first",
 	  .t = { T_DL, .eta = 8 * DAY, .availability = 0.5, .last_activity = NOW - HOUR },
-	  .r = { R_BASE, .stalled_since = NOW - HOUR }, .queue = QUEUE_ABSENT,
+	  .r = { R_BASE, .stalled_since = NOW - HOUR }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  .x = { "stalled", "delete(files)", 0, false, false } },
 	};
 
@@ -1215,7 +1229,7 @@ test_unwanted_files(void **state)
 	  FILES({ 1, "Movie/Movie.exe" }, { 1, "Movie/Sample/sample.mkv" }),
 	  .x = { "unwanted-files", "delete(files,blocklist,search)", 0, false, false } },
 	{ "all files unwanted, not in the queue -> delete without blocklist",
-	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 }, .queue = QUEUE_ABSENT,
+	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  FILES({ 1, "Movie/Movie.exe" }),
 	  .x = { "unwanted-files", "delete(files)", 0, false, false } },
 	{ "all files unwanted, queue not fetched -> needs it",
@@ -1340,11 +1354,11 @@ test_unregistered(void **state)
 	  TRACKERS({ 4, "Unregistered torrent" }),
 	  .x = { "unregistered", "", 0, true, false } },
 	{ "upper-case built-in message counts",
-	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  TRACKERS({ 4, "TORRENT NOT FOUND" }),
 	  .x = { "unregistered", "delete(files)", 0, false, false } },
 	{ "each built-in message counts (trumped)",
-	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  TRACKERS({ 4, "Torrent has been trumped by a better release" }),
 	  .x = { "unregistered", "delete(files)", 0, false, false } },
 	{ "a working tracker (status 2) vetoes",
@@ -1368,11 +1382,11 @@ test_unregistered(void **state)
 	  .x = { NULL, "", 0, false, false } },
 	{ "extra UnregisteredMessages entry counts (case-insensitive)",
 	  .tweak = tw_unreg_extra,
-	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  TRACKERS({ 4, "Removed By Staff: dupe" }),
 	  .x = { "unregistered", "delete(files)", 0, false, false } },
 	{ "message not in the list (default config)",
-	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT,
+	  .t = { T_DL, .tracker = "" }, .r = { R_BASE }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  TRACKERS({ 4, "Removed By Staff: dupe" }),
 	  .x = { NULL, "", 0, false, false } },
 	{ "RemoveUnregistered off -> trackers never fetched",
@@ -1486,7 +1500,7 @@ test_arr_import_error(void **state)
 	  .x = { NULL, "", 0, false, false } },
 	{ "not in the queue -> nothing",
 	  .tweak = tw_codes, .t = { T_SEED },
-	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_ABSENT,
+	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  .x = { NULL, "", 0, false, false } },
 	{ "import completed -> queue not needed",
 	  .tweak = tw_codes, .t = { T_SEED }, .r = { R_SEED }, .queue = QUEUE_UNKNOWN,
@@ -1733,7 +1747,7 @@ test_seeding(void **state)
 	{ "goal met, import failed and backing off -> kept (import rule waits)",
 	  .t = { T_SEED, .ratio = 5 },
 	  .r = { R_SEED_NEW, .import_attempts = 1, .import_next_try = NOW + HOUR,
-	         .import_result = "failed: HTTP 500" }, .queue = QUEUE_ABSENT,
+	         .import_result = "failed: HTTP 500" }, .queue = QUEUE_ABSENT, .history = HISTORY_ABSENT,
 	  .seed_mode = 1, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
 	  .x = { "import", "", 0, true, false } },
 	{ "goal met, Arr without URI (import never confirmed) -> kept",
