@@ -245,6 +245,10 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 	}
 	if (!opt->dry_run)
 		sweep_publish(&sw, doc, rc != 0);
+	if (*stop && rc == 0) {
+		log_warn("interrupted while publishing");
+		rc = EXIT_PARTIAL;
+	}
 	json_decref(doc);
 	if (opt->json)
 		print_json_stream(&sw, rc);

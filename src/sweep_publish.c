@@ -3,9 +3,14 @@
  * the HTML status page, Prometheus textfile metrics, NotifyCommand and
  * WebhookURL.  None of it can fail the sweep: problems are warnings.
  */
+/* close_range(2) by its system call number: Linux, not POSIX. */
+#define _GNU_SOURCE
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -390,19 +395,67 @@ write_metrics(struct sweep *sw, const char *path)
 
 /* ---- notifications ---------------------------------------------------- */
 
-/* Run NotifyCommand with the document on its standard input, bounded in time. */
+/*
+ * In the child, before exec: a clean slate.  Default dispositions (we
+ * ignore SIGPIPE and catch SIGTERM), nothing blocked, its own process
+ * group, and no descriptor but 0, 1 and 2 (libcurl keeps sockets open).
+ * Only async-signal-safe calls here.
+ */
 static void
-run_notify_command(const char *cmd, const char *doc, int64_t timeout_s)
+notify_child(int in_fd, const char *cmd)
+{
+	sigset_t none;
+	struct rlimit rl;
+
+	setpgid(0, 0);
+	for (int sig = 1; sig < 65; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in_fd, STDIN_FILENO) == -1)
+		_exit(126);
+	/* Its output must not mix into our --json document on stdout. */
+	if (dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+		_exit(126);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1)
+#endif
+	{
+		int max = 65536;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < (rlim_t)max)
+			max = (int)rl.rlim_cur;
+		for (int fd = 3; fd < max; fd++)
+			close(fd);
+	}
+	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * Run NotifyCommand with the document on its standard input, bounded in
+ * time: a command that never reads, never exits or leaves children behind
+ * cannot hold up the sweep or its SIGTERM.  Its whole process group is
+ * killed at the time limit, on SIGTERM, and when it exits (leftovers).
+ */
+static void
+run_notify_command(const char *cmd, const char *doc, int64_t timeout_s,
+    volatile sig_atomic_t *stop)
 {
 	int fds[2], status = 0;
 	pid_t pid;
 	size_t len = strlen(doc), off = 0;
 	int64_t deadline = monotonic_ms() + timeout_s * 1000;
+	const char *why = NULL;
 
 	if (pipe(fds) == -1) {
 		log_warn("NotifyCommand: pipe: %s", strerror(errno));
 		return;
 	}
+	/* Ours stays out of the child's way and never blocks the sweep. */
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
 	pid = fork();
 	if (pid == -1) {
 		log_warn("NotifyCommand: fork: %s", strerror(errno));
@@ -410,43 +463,54 @@ run_notify_command(const char *cmd, const char *doc, int64_t timeout_s)
 		close(fds[1]);
 		return;
 	}
-	if (pid == 0) {
-		dup2(fds[0], STDIN_FILENO);
-		/* Its output must not mix into our --json document on stdout. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
+	if (pid == 0)
+		notify_child(fds[0], cmd);
+	setpgid(pid, pid);	/* also here: no race with the kill below */
 	close(fds[0]);
-	while (off < len) {
-		ssize_t w = write(fds[1], doc + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			break;	/* EPIPE: the command did not read it all; its business */
-		}
-		off += (size_t)w;
-	}
-	close(fds[1]);
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
+		struct pollfd pfd = { fds[1], POLLOUT, 0 };
+		pid_t r;
+
+		if (fds[1] != -1 && off < len) {
+			ssize_t w = write(fds[1], doc + off, len - off);
+			if (w > 0)
+				off += (size_t)w;
+			else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				close(fds[1]);	/* EPIPE: it did not read it all; its business */
+				fds[1] = -1;
+			}
+		}
+		if (fds[1] != -1 && off >= len) {
+			close(fds[1]);
+			fds[1] = -1;
+		}
+		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
 			break;
 		if (r == -1 && errno != EINTR) {
 			log_warn("NotifyCommand: wait: %s", strerror(errno));
-			return;
+			break;
 		}
-		if (monotonic_ms() > deadline) {
-			kill(pid, SIGKILL);
+		if (stop != NULL && *stop)
+			why = "interrupted";
+		else if (monotonic_ms() > deadline)
+			why = "time limit";
+		if (why != NULL) {
+			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			log_warn("NotifyCommand: no exit within %lld s: killed", (long long)timeout_s);
-			return;
+			break;
 		}
-		poll(NULL, 0, 50);
+		poll(fds[1] != -1 ? &pfd : NULL, fds[1] != -1 ? 1 : 0, 50);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+	if (fds[1] != -1)
+		close(fds[1]);
+	/* Whatever it left running in its group goes with it. */
+	kill(-pid, SIGKILL);
+	if (why != NULL && strcmp(why, "interrupted") == 0)
+		log_warn("NotifyCommand: interrupted: killed");
+	else if (why != NULL)
+		log_warn("NotifyCommand: no exit within %lld s: killed", (long long)timeout_s);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		log_warn("NotifyCommand: exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		log_warn("NotifyCommand: killed by signal %d", WTERMSIG(status));
@@ -486,7 +550,7 @@ sweep_publish(struct sweep *sw, json_t *doc, bool failed)
 	if (text == NULL)
 		return;
 	if (s->notify_command != NULL)
-		run_notify_command(s->notify_command, text, s->http_timeout);
+		run_notify_command(s->notify_command, text, s->http_timeout, sw->stop);
 	if (s->webhook_url != NULL) {
 		/* The URL may carry a token: it is never logged. */
 		struct http_request *req = http_request_new("POST", xstrdup(s->webhook_url));

@@ -500,3 +500,101 @@ class PathEscapeTest(Env):
                           and x["instance"] == "qBit-Evil"], [inside.hash])
         ex = self.sweep("explain", "Escape")
         self.assertIn("import: refused", ex.stdout)
+
+
+# ---------------------------------------------------------------------------
+# NotifyCommand: a clean slate, bounded, never in the way
+# ---------------------------------------------------------------------------
+
+HOOK = """#!/bin/sh
+grep -E '^(SigIgn|SigBlk):' /proc/self/status >"$HOOK_OUT/sig"
+ls /proc/self/fd >"$HOOK_OUT/fds"
+cut -d' ' -f5 /proc/$$/stat >"$HOOK_OUT/pgid"
+sleep 300 &
+echo $! >"$HOOK_OUT/grandchild"
+echo $$ >"$HOOK_OUT/pid"
+exec sleep 300
+"""
+
+
+class NotifyCommandTest(Env):
+    n_instances = 1
+
+    def setup(self, timeout):
+        a = self.qbt[0]
+        self.out = os.path.join(self.tmp, "hook")
+        os.makedirs(self.out)
+        hook = os.path.join(self.tmp, "hook.sh")
+        with open(hook, "w") as f:
+            f.write(HOOK)
+        os.chmod(hook, 0o755)
+        px = H.FaultProxy(a.url)
+        self.addCleanup(px.close)
+        spec = self.torrent("Hook.Movie.2020", size=20000)
+        a.add(spec, category="radarr", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+
+        def big(body):
+            # a document far larger than a pipe's buffer, never read
+            doc = json.loads(body)
+            for t in doc:
+                t["name"] = "N" * 300000
+            return json.dumps(doc).encode()
+        px.set_rewrite(r"/torrents/info", big)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nHttpTimeout = %d\n"
+                    "NotifyCommand = HOOK_OUT=%s %s\n\n" % (timeout, self.out, hook)
+                    + instance_section("qBit", a, url=px.url)
+                    + "[qBit-Down]\nHost = 127.0.0.1\nPort = %d\n\n" % H.free_port()
+                    + arr_section("Radarr-Movies", "radarr"))
+
+    def read(self, name):
+        with open(os.path.join(self.out, name)) as f:
+            return f.read()
+
+    def assert_gone(self, pid, what):
+        def gone():
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    return f.read().split()[2] == "Z"
+            except FileNotFoundError:
+                return True
+        H.wait_until(gone, timeout=5, what="%s (pid %d) killed" % (what, pid))
+
+    def test_hook_that_never_reads_is_killed_with_its_group_at_the_limit(self):
+        self.setup(timeout=2)
+        p = spawn_tool(["-c", self.cfg])
+        self.addCleanup(lambda: p.poll() is None and H._killpg(p, signal.SIGKILL))
+        H.wait_until(lambda: os.path.exists(os.path.join(self.out, "pid")), timeout=30,
+                     what="the hook started")
+        tool_pgid = os.getpgid(p.pid)
+        t0 = time.monotonic()
+        rc, out, err = finish(p, timeout=30)
+        self.assertLess(time.monotonic() - t0, 2 + 2, err)
+        self.assertEqual(rc, 1, err)     # qBit-Down, not the hook
+        self.assertIn("warning: NotifyCommand: no exit within 2 s: killed", err)
+        # a clean slate: default dispositions, nothing blocked, 0-2 only, own group
+        sig = dict(ln.split(":") for ln in self.read("sig").splitlines())
+        self.assertEqual(int(sig["SigBlk"], 16), 0)
+        # signals 32 and 33 are glibc's own: no program can set them, and
+        # a test runner may have left them ignored; every other is default
+        self.assertEqual(int(sig["SigIgn"], 16) & ~(3 << 31), 0, sig)
+        # what ls inherited (the shell's own descriptors are close-on-exec):
+        # 0-2, and 3 for the folder ls itself is reading
+        self.assertEqual(sorted(self.read("fds").split()), ["0", "1", "2", "3"])
+        self.assertNotEqual(int(self.read("pgid")), tool_pgid)
+        self.assert_gone(int(self.read("pid")), "the hook")
+        self.assert_gone(int(self.read("grandchild")), "the hook's child")
+
+    def test_sigterm_during_the_hook_stops_at_once_and_exits_non_zero(self):
+        self.setup(timeout=60)
+        p = spawn_tool(["-c", self.cfg])
+        self.addCleanup(lambda: p.poll() is None and H._killpg(p, signal.SIGKILL))
+        H.wait_until(lambda: os.path.exists(os.path.join(self.out, "grandchild")),
+                     timeout=30, what="the hook started")
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        rc, out, err = finish(p, timeout=30)
+        self.assertLess(time.monotonic() - t0, 2.0, err)
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("NotifyCommand: interrupted: killed", err)
+        self.assert_gone(int(self.read("grandchild")), "the hook's child")
