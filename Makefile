@@ -31,6 +31,9 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LIB_SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
 REL_OBJS = $(LIB_SRCS:src/%.c=build/rel/%.o)
 SAN_OBJS = $(LIB_SRCS:src/%.c=build/san/%.o)
+HOOK_OBJS = $(LIB_SRCS:src/%.c=build/hooks/%.o)
+# QBITRR_TEST_NOW and QBITRR_TEST_KILL_AT act only in these test builds.
+TEST_HOOKS = -DQBITRR_TEST_HOOKS
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/san/%)
 
@@ -61,7 +64,19 @@ build/san/libqbitrr.a: $(SAN_OBJS)
 
 build/san/%.o: src/%.c
 	@mkdir -p build/san
-	$(CC) $(ALL_CFLAGS) $(SAN_OPT) $(SANFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) $(SAN_OPT) $(SANFLAGS) -MMD -MP -c -o $@ $<
+
+# The release code with the test hooks, without sanitizers: for valgrind,
+# the demo and the benchmark, which move the clock.  Never installed.
+build/hooks/$(PROG): build/hooks/main.o build/hooks/libqbitrr.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ build/hooks/main.o build/hooks/libqbitrr.a $(PKG_LIBS)
+
+build/hooks/libqbitrr.a: $(HOOK_OBJS)
+	$(AR) rcs $@ $(HOOK_OBJS)
+
+build/hooks/%.o: src/%.c
+	@mkdir -p build/hooks
+	$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) -MMD -MP -c -o $@ $<
 
 build/san/test_%: tests/unit/test_%.c build/san/libqbitrr.a
 	$(CC) $(ALL_CFLAGS) $(UNIT_OPT) $(SANFLAGS) -Isrc -o $@ $< build/san/libqbitrr.a $(PKG_LIBS) -lcmocka
@@ -86,7 +101,7 @@ check:
 	@$(SUBMAKE) build-check
 	@sh tests/run-tests.sh all $(UNIT_BINS)
 
-build-check: $(PROG) build/san/$(PROG) $(UNIT_BINS)
+build-check: $(PROG) build/san/$(PROG) build/hooks/$(PROG) $(UNIT_BINS)
 
 integration:
 	@sh tests/deps.sh check
@@ -98,7 +113,7 @@ lint:
 
 demo:
 	@sh tests/deps.sh demo
-	@$(SUBMAKE) $(PROG)
+	@$(SUBMAKE) build/hooks/$(PROG)
 	@sh tests/demo.sh
 
 # Fuzz the config parser and the JSON readers (libFuzzer, clang), each for
@@ -109,14 +124,14 @@ fuzz:
 
 valgrind:
 	@sh tests/deps.sh check
-	@$(SUBMAKE) $(PROG)
+	@$(SUBMAKE) $(PROG) build/hooks/$(PROG)
 	@sh tests/run-tests.sh valgrind
 
 # Performance benchmark (issue 8): fake and real qBittorrent servers, the
 # tool against a curl | jq loop; prints a table, writes build/bench/results.md.
 bench:
 	@sh tests/deps.sh bench
-	@$(SUBMAKE) $(PROG)
+	@$(SUBMAKE) build/hooks/$(PROG)
 	@python3 tests/bench/bench.py
 
 install: $(PROG)
@@ -132,4 +147,4 @@ uninstall:
 clean:
 	rm -rf build $(PROG)
 
--include $(wildcard build/rel/*.d build/san/*.d)
+-include $(wildcard build/rel/*.d build/san/*.d build/hooks/*.d)

@@ -1344,7 +1344,8 @@ apply_entries(struct parser *p, struct config *cfg)
 				    h->name, e->key);
 			continue;
 		}
-		if (id == K_PASSWORD || id == K_APIKEY) {
+		/* Password, APIKey, and a WebhookURL, which may carry a token. */
+		if (keydefs[id].flags & KF_SECRET) {
 			if (e->v->text != NULL && *e->v->text != '\0')
 				p->has_secret = true;
 		}
@@ -1381,6 +1382,7 @@ static char *
 read_secret_file(struct parser *p, struct entry *e, const char *path)
 {
 	char *full = resolve_path(p->path, path), *data = NULL;
+	struct stat sb;
 	size_t n;
 	FILE *fp;
 
@@ -1388,6 +1390,9 @@ read_secret_file(struct parser *p, struct entry *e, const char *path)
 		kerr(p, e, "cannot read %s: %s", full, strerror(errno));
 		goto out;
 	}
+	if (fstat(fileno(fp), &sb) == 0 && (sb.st_mode & 044) != 0)
+		pwarn(p, e->line, "%s holds a secret but is readable by "
+		    "group/others (chmod 600 %s)", full, full);
 	data = xmalloc(SECRET_FILE_MAX + 1);
 	n = fread(data, 1, SECRET_FILE_MAX + 1, fp);
 	if (ferror(fp)) {

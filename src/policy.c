@@ -198,6 +198,16 @@ policy_decision_free(struct policy_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/*
+ * Seconds from a server's timestamp t (> 0) to now; 0 for one in the
+ * future.  The subtraction cannot overflow whatever the server sent.
+ */
+static int64_t
+elapsed(int64_t now, int64_t t)
+{
+	return t >= now ? 0 : t < 0 && now > INT64_MAX + t ? INT64_MAX : now - t;
+}
+
 /* "14 min", "3 h 5 min", "2 d 4 h": durations in an operator's units. */
 static const char *
 human_duration(int64_t s, char *buf, size_t n)
@@ -446,7 +456,9 @@ rule_stalled(struct chain *c)
 		set_waiting(d, "stalled; StalledDelay %lld never removes", (long long)delay);
 		return false;
 	}
-	idle = t->last_activity > 0 ? in->now - t->last_activity : in->now - t->added_on;
+	/* Neither known (or nonsense like INT64_MIN): not idle, so never removed on it. */
+	idle = t->last_activity > 0 ? elapsed(in->now, t->last_activity) :
+	    t->added_on > 0 ? elapsed(in->now, t->added_on) : 0;
 	if (stalled_for >= delay * 60 && idle >= delay * 60) {
 		char reason[256];
 		snprintf(reason, sizeof(reason), "stalled (state %s) for %s >= StalledDelay "
@@ -825,12 +837,12 @@ rule_import(struct chain *c)
 		trace(d, "import: no (%s has no URI)", arr->name);
 		return false;
 	}
-	if (t->completion_on <= 0 || in->now - t->completion_on < delay) {
+	if (t->completion_on <= 0 || elapsed(in->now, t->completion_on) < delay) {
 		trace(d, "import: not yet (completed %s ago < ImportDelay %s)",
-		    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
+		    human_duration(elapsed(in->now, t->completion_on), b1, sizeof(b1)),
 		    human_duration(delay, b2, sizeof(b2)));
 		set_waiting(d, "import due in %s", human_duration(delay -
-		    (in->now - t->completion_on), b1, sizeof(b1)));
+		    elapsed(in->now, t->completion_on), b1, sizeof(b1)));
 		return true;
 	}
 	if (row != NULL && row->import_next_try > in->now) {
@@ -856,7 +868,7 @@ rule_import(struct chain *c)
 			return true;
 		}
 		a = add_action(d, ACT_IMPORT, "import", "complete %s ago (ImportDelay %s)",
-		    human_duration(in->now - t->completion_on, b1, sizeof(b1)),
+		    human_duration(elapsed(in->now, t->completion_on), b1, sizeof(b1)),
 		    human_duration(delay, b2, sizeof(b2)));
 		a->path = config_map_path(in->ic, norm);
 		free(norm);
@@ -1095,11 +1107,11 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 	if (qbit_has_tag(t->tags, IGNORED_TAG)) {
 		c.exempt = true;
 		snprintf(c.exempt_why, sizeof(c.exempt_why), "tagged " IGNORED_TAG);
-	} else if (t->added_on > 0 && in->now - t->added_on < young) {
+	} else if (t->added_on > 0 && elapsed(in->now, t->added_on) < young) {
 		c.exempt = true;
 		snprintf(c.exempt_why, sizeof(c.exempt_why),
 		    "added %s ago < IgnoreTorrentsYoungerThan %s",
-		    human_duration(in->now - t->added_on, b1, sizeof(b1)),
+		    human_duration(elapsed(in->now, t->added_on), b1, sizeof(b1)),
 		    human_duration(young, b2, sizeof(b2)));
 	}
 	trace(d, "ignored: %s", c.exempt ? c.exempt_why : "no");

@@ -60,7 +60,11 @@ char	*str_lower(char *s);
 /* ISO-8601 UTC ("2026-11-26T02:47:38Z") into buf of at least 21 bytes. */
 char	*time_iso8601(time_t t, char *buf, size_t n);
 
-/* Wall clock in seconds; QBITRR_TEST_NOW (epoch seconds) overrides it in tests. */
+/*
+ * Wall clock in seconds.  In the test builds only (-DQBITRR_TEST_HOOKS:
+ * the sanitizer build and build/hooks, never the installed binary),
+ * QBITRR_TEST_NOW (epoch seconds) overrides it.
+ */
 time_t	now_seconds(void);
 
 /* Monotonic milliseconds, for durations. */
@@ -69,6 +73,7 @@ int64_t	monotonic_ms(void);
 /*
  * Test-only crash injection: when QBITRR_TEST_KILL_AT names this point
  * ("discover", "act", "commit"), the process SIGKILLs itself there.
+ * A no-op unless built with -DQBITRR_TEST_HOOKS.
  */
 void	test_kill_point(const char *point);
 

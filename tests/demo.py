@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "int
 import harness as H  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.environ.get("QBITRR_SWEEP", os.path.join(ROOT, "qbitrr-sweep"))
+BINARY = os.environ.get("QBITRR_SWEEP", os.path.join(ROOT, "build", "hooks", "qbitrr-sweep"))
 
 
 def say(text):

@@ -77,7 +77,7 @@ unit)	run_unit "$@" ;;
 integration)	run_integration ;;
 all)	run_lint; run_unit "$@"; run_integration ;;
 valgrind)
-	QBITRR_SWEEP="$top/qbitrr-sweep" QBITRR_VALGRIND=1 run_integration -k valgrind ;;
+	QBITRR_SWEEP="$top/build/hooks/qbitrr-sweep" QBITRR_VALGRIND=1 run_integration -k valgrind ;;
 *)	echo "usage: run-tests.sh unit|integration|all|valgrind" >&2; exit 64 ;;
 esac
 rm -rf "$log"

@@ -43,7 +43,7 @@ integration suite), so nothing can leave the machine and ports never clash.
 
 Environment: BENCH_RUNS, BENCH_SERIALISE_MS, BENCH_REAL_TORRENTS (0: skip the
 real server), BENCH_QUICK=1 (small sizes, for trying the script),
-QBITRR_BENCH_BIN (default ./qbitrr-sweep), BENCH_NO_NETNS=1,
+QBITRR_BENCH_BIN (default build/hooks/qbitrr-sweep: the release code with QBITRR_TEST_NOW), BENCH_NO_NETNS=1,
 BENCH_REPORT_ONLY=build/bench/results.json (re-print a saved run).
 """
 
@@ -65,7 +65,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import harness as H  # noqa: E402
 
-BIN = os.environ.get("QBITRR_BENCH_BIN") or os.path.join(REPO, "qbitrr-sweep")
+BIN = os.environ.get("QBITRR_BENCH_BIN") or os.path.join(REPO, "build", "hooks", "qbitrr-sweep")
 FAKE = os.path.join(HERE, "fake_qbit.py")
 OUTDIR = os.path.join(REPO, "build", "bench")
 RUNS = max(1, int(os.environ.get("BENCH_RUNS", "5")))

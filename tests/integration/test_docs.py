@@ -572,6 +572,7 @@ class ManPageConfigTest(IntegrationTestCase):
         documented type: no warning, and the key in the normalised output."""
         with open(os.path.join(self.tmp, "doc-file.txt"), "w") as f:
             f.write("s3cret\n")
+        os.chmod(os.path.join(self.tmp, "doc-file.txt"), 0o600)
         n = 0
         for kind, items in page_keys().items():
             for key, words, _ in items:

@@ -520,7 +520,7 @@ exec sleep 300
 class NotifyCommandTest(Env):
     n_instances = 1
 
-    def setup(self, timeout):
+    def setup(self, timeout, down=True):
         a = self.qbt[0]
         self.out = os.path.join(self.tmp, "hook")
         os.makedirs(self.out)
@@ -544,7 +544,8 @@ class NotifyCommandTest(Env):
         self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nHttpTimeout = %d\n"
                     "NotifyCommand = HOOK_OUT=%s %s\n\n" % (timeout, self.out, hook)
                     + instance_section("qBit", a, url=px.url)
-                    + "[qBit-Down]\nHost = 127.0.0.1\nPort = %d\n\n" % H.free_port()
+                    + ("[qBit-Down]\nHost = 127.0.0.1\nPort = %d\n\n" % H.free_port()
+                       if down else "")
                     + arr_section("Radarr-Movies", "radarr"))
 
     def read(self, name):
@@ -586,7 +587,8 @@ class NotifyCommandTest(Env):
         self.assert_gone(int(self.read("grandchild")), "the hook's child")
 
     def test_sigterm_during_the_hook_stops_at_once_and_exits_non_zero(self):
-        self.setup(timeout=60)
+        # a sweep that would exit 0 (its first run: categories created)
+        self.setup(timeout=60, down=False)
         p = spawn_tool(["-c", self.cfg])
         self.addCleanup(lambda: p.poll() is None and H._killpg(p, signal.SIGKILL))
         H.wait_until(lambda: os.path.exists(os.path.join(self.out, "grandchild")),
@@ -595,6 +597,115 @@ class NotifyCommandTest(Env):
         p.send_signal(signal.SIGTERM)
         rc, out, err = finish(p, timeout=30)
         self.assertLess(time.monotonic() - t0, 2.0, err)
-        self.assertNotEqual(rc, 0, err)
+        self.assertEqual(rc, 1, err)
         self.assertIn("NotifyCommand: interrupted: killed", err)
+        self.assertIn("interrupted while publishing", err)
         self.assert_gone(int(self.read("grandchild")), "the hook's child")
+
+
+# ---------------------------------------------------------------------------
+# test hooks, extreme timestamps, readable secrets
+# ---------------------------------------------------------------------------
+
+class SmallerTest(Env):
+    n_instances = 1
+
+    def test_release_binary_ignores_the_test_hooks(self):
+        a = self.qbt[0]
+        spec = self.torrent("Hooks.Movie.2020", size=20000)
+        a.add(spec, category="radarr", skip_checking=True)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\n\n"
+                    + instance_section("qBit", a) + arr_section("Radarr-Movies", "radarr"))
+        self.assertTrue(os.access(RELEASE, os.X_OK), "release build %s missing" % RELEASE)
+        with open(RELEASE, "rb") as f:
+            image = f.read()
+        self.assertNotIn(b"QBITRR_TEST_NOW", image)
+        self.assertNotIn(b"QBITRR_TEST_KILL_AT", image)
+        # the test build honours them ...
+        r = self.sweep(env={"QBITRR_TEST_KILL_AT": "discover"})
+        self.assertEqual(r.rc, -signal.SIGKILL, r)
+        # ... the release build neither dies nor moves its clock
+        t0 = int(time.time())
+        p = subprocess.run([RELEASE, "-c", self.cfg], capture_output=True, timeout=60,
+                           env=H._clean_env({"QBITRR_TEST_KILL_AT": "discover",
+                                             "QBITRR_TEST_NOW": "1000000000"}))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = self.rows()
+        self.assertEqual([x["hash"] for x in rows], [spec.hash])
+        self.assertGreaterEqual(rows[0]["first_seen"], t0)
+        self.assertLessEqual(rows[0]["first_seen"], int(time.time()) + 1)
+
+    def test_extreme_timestamps_do_not_overflow(self):
+        a = self.qbt[0]
+        radarr = self.fake_arr("radarr")
+        px = H.FaultProxy(a.url)
+        self.addCleanup(px.close)
+        stalled = self.torrent("Extreme.Stalled.2020.mkv", size=50000, write_data=False)
+        done = self.torrent("Extreme.Done.2020.mkv", size=20000)
+        a.add(stalled, category="radarr")
+        a.add(done, category="radarr", skip_checking=True)
+        a.wait_state(stalled.hash, ("stalledDL",))
+        a.wait_state(done.hash, SEEDING)
+        lo, hi = -2 ** 63, 2 ** 63 - 1
+
+        def extreme(body):
+            doc = json.loads(body)
+            for t in doc:
+                if t.get("hash") == stalled.hash:
+                    t.update(added_on=lo, last_activity=lo, completion_on=lo, eta=lo,
+                             seeding_time=lo, time_active=lo)
+                elif t.get("hash") == done.hash:
+                    t.update(added_on=lo, last_activity=hi, completion_on=hi, eta=hi,
+                             seeding_time=hi, time_active=hi, amount_left=hi)
+            return json.dumps(doc).encode()
+        px.set_rewrite(r"/torrents/info", extreme)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 10\n"
+                    "FreeSpace = 1M\n\n"
+                    + instance_section("qBit", a, url=px.url)
+                    + arr_section("Radarr-Movies", "radarr", radarr)
+                    + "[Radarr-Movies.Torrent]\nStalledDelay = 1\nMaximumETA = 60\n\n"
+                    + "[Radarr-Movies.Torrent.SeedingMode]\nMaxSeedingTime = 60\n"
+                    "RemoveTorrent = 2\n\n")
+        now = int(time.time())
+        # the sanitizer build stops on any signed overflow (run_tool fails on it)
+        runs = []
+        for args, t in ((("--dry-run",), now), (("--json",), now),
+                        (("--json",), now + 7200)):
+            r = self.sweep(*args, now=t)
+            self.assertIn(r.rc, (0, 1), r)
+            runs.append(r)
+        acts = [(x["name"], x["action"], x["rule"], x["reason"]) for r in runs[1:] for x in r.json()["actions"]
+                if x["hash"]]
+        self.assertEqual(sorted(t["hash"] for t in runs[1].json()["torrents"]),
+                         sorted([stalled.hash, done.hash]), runs[1].stderr)
+        # a stalled torrent whose activity is unknown (INT64_MIN) is not removed on it
+        self.assertEqual([a for a in acts if a[0] == stalled.name and a[2] == "stalled"], [])
+        for args in (("explain", "Extreme"), ("status",), ("history",)):
+            self.sweep(*args, now=now + 7200, check=0)
+
+    def test_world_readable_secrets_warn(self):
+        a = self.qbt[0]
+        self.config("[Settings]\nWebhookURL = https://hooks.example.com/T0KEN\n\n"
+                    + "[qBit]\nHost = 127.0.0.1\nPort = 1\n\n"
+                    + arr_section("Radarr-Movies", "radarr"))
+        os.chmod(self.cfg, 0o644)
+        r = self.sweep("check-config")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("contains secrets but is readable by group/others", r.stderr)
+        self.assertNotIn("T0KEN", r.stderr + r.stdout)
+        os.chmod(self.cfg, 0o600)
+        self.assertEqual(self.sweep("check-config").stderr, "")
+        pw = os.path.join(self.tmp, "qbit.pw")
+        with open(pw, "w") as f:
+            f.write("s3cret\n")
+        os.chmod(pw, 0o644)
+        self.config("[qBit]\nHost = 127.0.0.1\nPort = 1\nUserName = admin\n"
+                    "PasswordFile = %s\n\n" % pw + arr_section("Radarr-Movies", "radarr"))
+        r = self.sweep("check-config")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("%s holds a secret but is readable by group/others (chmod 600 %s)"
+                      % (pw, pw), r.stderr)
+        self.assertRegex(r.stderr, r"qbitrr\.ini:\d+")
+        self.assertNotIn("s3cret", r.stderr + r.stdout)
+        os.chmod(pw, 0o600)
+        self.assertEqual(self.sweep("check-config").stderr, "")

@@ -1,5 +1,6 @@
 """Issue 5: valgrind reports no leaks or memory errors over a full sweep of
-the test setup (release binary: ./qbitrr-sweep at the repository root)."""
+the test setup (the release code without sanitizers: build/hooks/qbitrr-sweep,
+which is ./qbitrr-sweep plus the QBITRR_TEST_NOW clock)."""
 import os
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ import harness as H
 from common import Env, instance_section, arr_section
 
 SEEDING = ("stalledUP", "uploading")
-RELEASE = os.path.join(H.REPO, "qbitrr-sweep")
+RELEASE = os.path.join(H.REPO, "build", "hooks", "qbitrr-sweep")
 VALGRIND = shutil.which("valgrind")
 VALGRIND_ARGS = ["--leak-check=full", "--show-leak-kinds=definite,indirect",
                  "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99",
@@ -24,7 +25,7 @@ class ValgrindTest(Env):
 
     def release(self, args, now, valgrind=True, timeout=60):
         if not (os.path.isfile(RELEASE) and os.access(RELEASE, os.X_OK)):
-            raise AssertionError("release binary %s missing: run 'make'" % RELEASE)
+            raise AssertionError("test-hooks build %s missing: run 'make build/hooks/qbitrr-sweep'" % RELEASE)
         argv = ([VALGRIND] + VALGRIND_ARGS if valgrind else []) + \
             [RELEASE, "-c", self.cfg] + list(args)
         env = H._clean_env({"QBITRR_TEST_NOW": str(now)})
