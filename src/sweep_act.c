@@ -88,6 +88,25 @@ outcome_ready(struct outcome *o)
 
 /* ---- turning decisions into outcomes ---------------------------------- */
 
+/*
+ * Destructive actions decided for one instance: deletes, blocklists and
+ * the re-searches that follow them, each counted (a stalled download
+ * removed, blocklisted and searched again is three).
+ */
+static size_t
+destructive(const struct policy_action *pa)
+{
+	size_t n = 0;
+
+	if (pa->kind == ACT_DELETE)
+		n++;
+	if (pa->kind == ACT_BLOCKLIST || (pa->kind == ACT_DELETE && pa->blocklist))
+		n++;
+	if (n > 0 && pa->search)
+		n++;
+	return n;
+}
+
 static size_t
 count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 {
@@ -99,9 +118,10 @@ count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 		if (it->in != in)
 			continue;
 		for (size_t a = 0; a < it->d.n_actions; a++) {
-			if (it->d.actions[a].kind != ACT_DELETE)
+			size_t k = destructive(&it->d.actions[a]);
+			if (k == 0)
 				continue;
-			total++;
+			total += k;
 			size_t r;
 			for (r = 0; r < nr; r++)
 				if (strcmp(rules[r].rule, it->d.actions[a].rule) == 0)
@@ -111,7 +131,7 @@ count_deletes(struct sweep *sw, struct inst *in, char *top, size_t n)
 				rules[nr].rule = it->d.actions[a].rule;
 				rules[nr++].count = 0;
 			}
-			rules[r].count++;
+			rules[r].count += k;
 		}
 	}
 	/* Top reasons, most frequent first. */
@@ -159,8 +179,9 @@ plan_outcomes(struct sweep *sw)
 		if ((int64_t)deletes > (int64_t)limit) {
 			in->fuse_blown = true;
 			sw->partial = true;
-			log_error("%s: %zu deletions decided > MaxDeletionsPerRun %d: none "
-			    "performed on this instance (%s); they stay due for the next run",
+			log_error("%s: %zu deletions, blocklists and re-searches decided > "
+			    "MaxDeletionsPerRun %d: none performed on this instance (%s); "
+			    "they stay due for the next run",
 			    in->qc.ic->name, deletes, limit, top);
 		}
 	}
@@ -184,8 +205,8 @@ plan_outcomes(struct sweep *sw)
 			const struct arr_config *arr;
 			const struct queue_record *rec = NULL;
 
-			if (pa->kind == ACT_DELETE && it->in->fuse_blown) {
-				o = outcome_new(sw, it->in, it, ACT_DELETE, pa->rule, pa->reason);
+			if (it->in->fuse_blown && destructive(pa) > 0) {
+				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
 				o->action = pa;
 				outcome_set(o, "held", "MaxDeletionsPerRun exceeded on this instance");
 				continue;

@@ -709,3 +709,39 @@ class SmallerTest(Env):
         self.assertNotIn("s3cret", r.stderr + r.stdout)
         os.chmod(pw, 0o600)
         self.assertEqual(self.sweep("check-config").stderr, "")
+
+
+class FuseTest(Env):
+    n_instances = 2
+
+    def test_fuse_counts_blocklists_and_searches_too(self):
+        a, b = self.qbt
+        radarr = self.fake_arr("radarr")
+        stalled = self.torrent("Fuse.Stalled.2020.mkv", size=50000, write_data=False)
+        a.add(stalled, category="radarr")
+        a.wait_state(stalled.hash, ("stalledDL",))
+        radarr.set_queue([{"downloadId": stalled.hash_upper, "movieId": 21,
+                           "title": stalled.name, "status": "downloading"}])
+        common = ("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 0\n"
+                  "MaxDeletionsPerRun = 2\n\n"
+                  + arr_section("Radarr-Movies", "radarr", radarr)
+                  + "[Radarr-Movies.Torrent]\nStalledDelay = 15\n\n")
+        self.config(common + instance_section("qBit", a) + instance_section("qBit-B", b))
+        t0 = int(time.time())
+        self.sweep(now=t0, check=0)
+        # one stalled download: delete + blocklist + re-search = 3 > 2
+        r = self.sweep("--json", now=t0 + 16 * 60, check=1)
+        self.assertIn("qBit: 3 deletions, blocklists and re-searches decided > "
+                      "MaxDeletionsPerRun 2: none performed", r.stderr)
+        acts = sorted((x["action"], x["result"]) for x in r.json()["actions"]
+                      if x["hash"] == stalled.hash)
+        self.assertEqual(acts, [("delete", "held")])
+        self.assertEqual([c for c in radarr.calls() if c["method"] in ("POST", "DELETE")], [])
+        self.assertIsNotNone(a.torrent(stalled.hash))
+        # with room for all three they go
+        self.config(common.replace("MaxDeletionsPerRun = 2", "MaxDeletionsPerRun = 3")
+                    + instance_section("qBit", a) + instance_section("qBit-B", b))
+        r = self.sweep("--json", now=t0 + 17 * 60, check=0)
+        acts = sorted((x["action"], x["result"]) for x in r.json()["actions"]
+                      if x["hash"] == stalled.hash)
+        self.assertEqual([x[0] for x in acts], ["blocklist", "delete", "search"], r.stderr)

@@ -82,7 +82,7 @@ class TrustTest(Env):
         acts = [(x["instance"], x["action"], x["result"]) for x in r.json()["actions"]]
         self.assertEqual(sorted(x for x in acts if x[1] == "delete"),
                          [("qBit", "delete", "held")] * 3 + [("qBit-Seedbox", "delete", "done")])
-        self.assertIn("qBit: 3 deletions decided > MaxDeletionsPerRun 2: none performed "
+        self.assertIn("qBit: 3 deletions, blocklists and re-searches decided > MaxDeletionsPerRun 2: none performed "
                       "on this instance (seeding-goal 3)", r.stderr)
         for s in many:
             self.assertIsNotNone(a.torrent(s.hash))
