@@ -1,5 +1,6 @@
 #!/bin/sh
-# Fuzz the config parser and the qBittorrent/Arr JSON readers with libFuzzer
+# Fuzz the config parser, the qBittorrent/Arr JSON readers and the escaping
+# of server text with libFuzzer
 # (clang), each harness for FUZZ_SECONDS (default 60) over a scratch copy of
 # its committed seed corpus (tests/fuzz/corpus/<harness>/).  Binaries, logs
 # and any crash/leak/timeout artifacts go to build/fuzz/.  Prints one line
@@ -13,7 +14,7 @@ cd "$top" || exit 1
 out=$top/build/fuzz
 secs=${FUZZ_SECONDS:-60}
 cc=${FUZZ_CC:-clang}
-harnesses=${*:-fuzz_config fuzz_qbit_json fuzz_arr_json}
+harnesses=${*:-fuzz_config fuzz_qbit_json fuzz_arr_json fuzz_text}
 
 case $secs in
 ''|*[!0-9]*) echo "FUZZ_SECONDS must be a whole number of seconds" >&2; exit 2 ;;
@@ -74,11 +75,13 @@ srcs() {
 	fuzz_config)	echo "config.c config_read.c log.c util.c" ;;
 	fuzz_qbit_json)	echo "qbit.c http.c log.c util.c" ;;
 	fuzz_arr_json)	echo "arr.c http.c log.c util.c" ;;
+	fuzz_text)	echo "log.c util.c" ;;
 	esac
 }
 libs() {
 	case $1 in
 	fuzz_config)	echo "libpcre2-8" ;;
+	fuzz_text)	echo "jansson" ;;
 	*)		echo "jansson libcurl" ;;
 	esac
 }
