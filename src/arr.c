@@ -27,6 +27,7 @@ void
 queue_record_clear(struct queue_record *r)
 {
 	free(r->download_id);
+	free(r->client);
 	free(r->ids);
 	free(r->media_ids);
 	free(r->status);
@@ -44,6 +45,11 @@ arr_client_free(struct arr_client *c)
 	for (size_t i = 0; i < c->n_records; i++)
 		queue_record_clear(&c->records[i]);
 	free(c->records);
+	for (size_t i = 0; i < c->n_clients; i++) {
+		free(c->clients[i].name);
+		free(c->clients[i].host);
+	}
+	free(c->clients);
 	free(c->error);
 	memset(c, 0, sizeof(*c));
 }
@@ -106,6 +112,8 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 		const json_t *did = json_object_get(o, "downloadId");
 		const json_t *id = json_object_get(o, "id");
 		const json_t *media = json_object_get(o, media_key(kind));
+		const json_t *cl = json_object_get(o, "downloadClient");
+		const char *client = json_is_string(cl) ? json_string_value(cl) : "";
 		struct queue_record *r = NULL;
 		char up[64];
 		size_t k;
@@ -116,8 +124,10 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 		snprintf(up, sizeof(up), "%s", json_string_value(did));
 		for (char *p = up; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
+		/* One record per download and client: Sonarr's episodes merge. */
 		for (k = 0; k < *n; k++)
-			if (strcmp((*recs)[k].download_id, up) == 0) {
+			if (strcmp((*recs)[k].download_id, up) == 0 &&
+			    strcmp((*recs)[k].client, client) == 0) {
 				r = &(*recs)[k];
 				break;
 			}
@@ -126,6 +136,7 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 			r = &(*recs)[(*n)++];
 			memset(r, 0, sizeof(*r));
 			r->download_id = xstrdup(up);
+			r->client = xstrdup(client);
 			r->status = str_or_null(o, "status");
 			r->tracked_state = str_or_null(o, "trackedDownloadState");
 			r->tracked_status = str_or_null(o, "trackedDownloadStatus");
@@ -153,13 +164,15 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 
 int
 arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
-    char *err, size_t errlen)
+    char *client, size_t clientlen, char *err, size_t errlen)
 {
 	json_error_t e;
 	json_t *doc = json_loadb(data, len, 0, &e), *records, *o;
 	size_t i;
 
 	*grab_id = 0;
+	if (clientlen > 0)
+		client[0] = '\0';
 	if (doc == NULL) {
 		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
 		return -1;
@@ -182,9 +195,16 @@ arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
 		if (!(json_is_string(ev) && strcmp(json_string_value(ev), "grabbed") == 0) &&
 		    !(json_is_integer(ev) && json_integer_value(ev) == 1))
 			continue;
-		/* The latest grab of the download. */
-		if ((int64_t)json_integer_value(id) > *grab_id)
+		/* The latest grab of the download, and the client it went to. */
+		if ((int64_t)json_integer_value(id) > *grab_id) {
+			const json_t *data_o = json_object_get(o, "data");
+			const json_t *cn = json_object_get(data_o, "downloadClientName");
+			if (cn == NULL)
+				cn = json_object_get(data_o, "DownloadClientName");
 			*grab_id = (int64_t)json_integer_value(id);
+			snprintf(client, clientlen, "%s", json_is_string(cn) ?
+			    json_string_value(cn) : "");
+		}
 	}
 	json_decref(doc);
 	return 0;
@@ -197,11 +217,20 @@ record_cmp(const void *a, const void *b)
 	    ((const struct queue_record *)b)->download_id);
 }
 
+static int
+record_client_cmp(const void *a, const void *b)
+{
+	int c = record_cmp(a, b);
+
+	return c != 0 ? c : strcmp(((const struct queue_record *)a)->client,
+	    ((const struct queue_record *)b)->client);
+}
+
 void
 arr_sort_records(struct queue_record *recs, size_t n)
 {
 	if (n > 1)
-		qsort(recs, n, sizeof(*recs), record_cmp);
+		qsort(recs, n, sizeof(*recs), record_client_cmp);
 }
 
 const struct queue_record *
@@ -217,7 +246,76 @@ arr_find_record(const struct arr_client *c, const char *hash)
 	key.download_id = up;
 	if (c->n_records == 0)
 		return NULL;
-	return bsearch(&key, c->records, c->n_records, sizeof(key), record_cmp);
+	const struct queue_record *r = bsearch(&key, c->records, c->n_records,
+	    sizeof(key), record_cmp);
+	/* The first of the download's records (one per client). */
+	while (r != NULL && r > c->records && record_cmp(r - 1, &key) == 0)
+		r--;
+	return r;
+}
+
+size_t
+arr_count_records(const struct arr_client *c, const struct queue_record *first)
+{
+	size_t n = 0;
+
+	while (first != NULL && first + n < c->records + c->n_records &&
+	    record_cmp(first + n, first) == 0)
+		n++;
+	return n;
+}
+
+int
+arr_parse_downloadclients(const char *data, size_t len, struct arr_dlclient **out,
+    size_t *n, char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e), *o;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (doc == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+		return -1;
+	}
+	if (!json_is_array(doc)) {
+		snprintf(err, errlen, "expected a JSON array of download clients");
+		json_decref(doc);
+		return -1;
+	}
+	json_array_foreach(doc, i, o) {
+		const json_t *name = json_object_get(o, "name");
+		const json_t *fields = json_object_get(o, "fields"), *f;
+		struct arr_dlclient dc;
+		size_t k;
+
+		if (!json_is_string(name))
+			continue;
+		memset(&dc, 0, sizeof(dc));
+		json_array_foreach(fields, k, f) {
+			const json_t *fn = json_object_get(f, "name");
+			const json_t *fv = json_object_get(f, "value");
+			if (!json_is_string(fn))
+				continue;
+			if (strcmp(json_string_value(fn), "host") == 0 && json_is_string(fv) &&
+			    dc.host == NULL)
+				dc.host = xstrdup(json_string_value(fv));
+			else if (strcmp(json_string_value(fn), "port") == 0 &&
+			    json_is_integer(fv) && json_integer_value(fv) > 0 &&
+			    json_integer_value(fv) < 65536)
+				dc.port = (int)json_integer_value(fv);
+		}
+		if (dc.host == NULL || dc.port == 0) {
+			free(dc.host);
+			continue;	/* not a host:port client (a blackhole, ...) */
+		}
+		dc.name = xstrdup(json_string_value(name));
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = dc;
+	}
+	json_decref(doc);
+	return 0;
 }
 
 static char *
@@ -478,6 +576,32 @@ queue_page_done(struct http_request *req)
 	}
 }
 
+static void
+clients_done(struct http_request *req)
+{
+	struct queue_fetch *qf = req->arg;
+	struct arr_client *c = qf->c;
+	char err[256];
+
+	c->pages_pending--;
+	if (arr_check(c, req) == -1 ||
+	    arr_parse_downloadclients(req->response.data ? req->response.data : "",
+	    req->response.len, &c->clients, &c->n_clients, err, sizeof(err)) == -1) {
+		if (req->status >= 200 && req->status < 300)
+			log_warn("%s: downloadclient: %s", c->ac->name, err);
+		c->clients_failed = true;
+	} else {
+		c->clients_fetched = true;
+	}
+	if (c->pages_pending == 0) {
+		c->queue_fetched = !c->queue_failed;
+		if (c->queue_fetched)
+			arr_sort_records(c->records, c->n_records);
+		qf->done_all(c);
+		free(qf);
+	}
+}
+
 void
 arr_fetch_queue(struct arr_client *c, struct http *h, void (*done_all)(struct arr_client *))
 {
@@ -487,8 +611,14 @@ arr_fetch_queue(struct arr_client *c, struct http *h, void (*done_all)(struct ar
 	qf->c = c;
 	qf->h = h;
 	qf->done_all = done_all;
-	c->pages_pending = 1;
+	/*
+	 * The Arr's download clients (host, port) come with the queue: they
+	 * tell which record is which instance's when a hash is on two.
+	 */
+	c->pages_pending = 2;
 	req = arr_request(c, "GET", "queue", queue_path(c, 1), NULL, queue_page_done, qf);
 	req->tag = 1;	/* page 1's answer fans out the remaining pages */
 	http_submit(h, req);
+	http_submit(h, arr_request(c, "GET", "downloadclient", xstrdup("downloadclient"),
+	    NULL, clients_done, qf));
 }

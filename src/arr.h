@@ -15,6 +15,13 @@
 #include "http.h"
 #include "policy.h"
 
+/* One of the Arr's download clients: where it reaches qBittorrent. */
+struct arr_dlclient {
+	char	*name;
+	char	*host;
+	int	 port;
+};
+
 struct arr_client {
 	const struct arr_config *ac;	/* borrowed */
 	long	 timeout_s;
@@ -25,6 +32,10 @@ struct arr_client {
 	char	*error;			/* first failure */
 	struct queue_record *records;	/* sorted by download_id */
 	size_t	 n_records;
+	struct arr_dlclient *clients;	/* GET downloadclient, host:port ones */
+	size_t	 n_clients;
+	bool	 clients_fetched;
+	bool	 clients_failed;
 	int	 pages_pending;
 	int64_t	 total_records;
 };
@@ -46,16 +57,23 @@ int	arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 
 /*
  * Parse a GET history?downloadId=HASH&eventType=1 page: *grab_id gets the id
- * of the latest "grabbed" record of hash (any case), 0 when there is none.
+ * of the latest "grabbed" record of hash (any case), 0 when there is none,
+ * and client the download client it named (data.downloadClientName) or "".
  * Returns 0 or -1 with err.
  */
 int	arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
-	    char *err, size_t errlen);
+	    char *client, size_t clientlen, char *err, size_t errlen);
 
 /* Sort records by download_id for arr_find_record. */
 void	arr_sort_records(struct queue_record *recs, size_t n);
-/* The queue record of a hash (any case), or NULL. */
+/* The first queue record of a hash (any case; one per download client), or NULL. */
 const struct queue_record *arr_find_record(const struct arr_client *c, const char *hash);
+/* How many records, from first on, are of the same download. */
+size_t	arr_count_records(const struct arr_client *c, const struct queue_record *first);
+
+/* Parse GET downloadclient: the clients with a host and a port.  0 or -1. */
+int	arr_parse_downloadclients(const char *data, size_t len, struct arr_dlclient **out,
+	    size_t *n, char *err, size_t errlen);
 
 /* JSON bodies (caller frees). */
 char	*arr_scan_body(enum arr_kind kind, const char *path, const char *hash,

@@ -271,6 +271,14 @@ removal(struct chain *c, const char *rule, bool blocklist, const char *reason)
 			    arr ? arr->name : "no Arr");
 			trace(d, "  -> waits: Arr unreachable (fail closed)");
 			return;
+		case QUEUE_AMBIGUOUS:
+			d->report = true;
+			set_waiting(d, "%s, but the hash is on several instances and %s's "
+			    "download clients (host, port) do not tell which of its "
+			    "records is this instance's: kept, not blocklisted", reason,
+			    arr ? arr->name : "the Arr");
+			trace(d, "  -> kept: cannot tell this instance's queue record");
+			return;
 		case QUEUE_PRESENT:
 			a = add_action(d, ACT_DELETE, rule, "%s", reason);
 			a->delete_files = true;
@@ -301,6 +309,14 @@ removal(struct chain *c, const char *rule, bool blocklist, const char *reason)
 				a->history_id = in->facts.grab_id;
 				trace(d, "  -> mark grab %lld failed in %s, delete with files",
 				    (long long)in->facts.grab_id, arr ? arr->name : "Arr");
+				return;
+			case HISTORY_AMBIGUOUS:
+				d->report = true;
+				set_waiting(d, "%s, but the hash is on several instances and "
+				    "%s's grab names a download client that matches none "
+				    "of them: kept, not blocklisted", reason,
+				    arr ? arr->name : "the Arr");
+				trace(d, "  -> kept: cannot tell whose grab it is");
 				return;
 			case HISTORY_ABSENT:
 				break;

@@ -60,12 +60,16 @@ enum queue_fact {
 	QUEUE_UNREACHABLE,	/* fetch failed: fail closed */
 	QUEUE_ABSENT,		/* fetched, not there */
 	QUEUE_PRESENT,		/* fetched, record below */
-	QUEUE_NO_ARR		/* the Arr has no URI: nothing to ask */
+	QUEUE_NO_ARR,		/* the Arr has no URI: nothing to ask */
+	QUEUE_AMBIGUOUS		/* the hash is on several instances and the Arr's
+				   download clients do not tell which record is
+				   this instance's: keep and report */
 };
 
 /* One download in an Arr's queue (Sonarr's per-episode records merged). */
 struct queue_record {
 	char	*download_id;		/* upper-case hash */
+	char	*client;		/* the Arr's name of its download client, or "" */
 	int64_t	*ids;			/* queue record ids */
 	size_t	 n_ids;
 	int64_t	*media_ids;		/* movieId / episodeId / albumId, for a search */
@@ -86,7 +90,8 @@ enum history_fact {
 	HISTORY_UNKNOWN = 0,	/* not asked */
 	HISTORY_UNREACHABLE,	/* asking failed: fail closed */
 	HISTORY_ABSENT,		/* asked, no grab of this download */
-	HISTORY_PRESENT		/* grab_id below */
+	HISTORY_PRESENT,	/* grab_id below */
+	HISTORY_AMBIGUOUS	/* a grab, but for which instance cannot be told */
 };
 
 struct policy_facts {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,6 +298,148 @@ sweep_arr_client(struct sweep *sw, const struct arr_config *ac)
 
 /* ---- reconcile and decide -------------------------------------------- */
 
+static int
+item_hash_cmp(const void *a, const void *b)
+{
+	const struct item *x = *(const struct item *const *)a;
+	const struct item *y = *(const struct item *const *)b;
+
+	return strcmp(item_torrent(x)->hash, item_torrent(y)->hash);
+}
+
+/* Which items share their hash with an item of another instance. */
+static void
+mark_multi(struct sweep *sw)
+{
+	struct item **v = xcalloc(sw->n_items + 1, sizeof(*v));
+	size_t i, j;
+
+	for (i = 0; i < sw->n_items; i++)
+		v[i] = &sw->items[i];
+	qsort(v, sw->n_items, sizeof(*v), item_hash_cmp);
+	for (i = 0; i < sw->n_items; i = j) {
+		for (j = i + 1; j < sw->n_items && item_hash_cmp(&v[i], &v[j]) == 0; j++)
+			;
+		for (size_t k = i; j - i > 1 && k < j; k++)
+			v[k]->multi = true;
+	}
+	free(v);
+}
+
+/* Host and port of a URL ("https://h/x" is port 443); false if unreadable. */
+static bool
+url_host_port(const char *url, char *host, size_t n, int *port)
+{
+	const char *p = strstr(url, "://"), *end, *hend, *colon = NULL;
+	bool tls = strncasecmp(url, "https://", 8) == 0;
+	long v;
+	char *e;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	if (*p == '[') {
+		hend = memchr(p, ']', (size_t)(end - p));
+		if (hend == NULL)
+			return false;
+		p++;
+		colon = hend + 1 < end && hend[1] == ':' ? hend + 1 : NULL;
+	} else {
+		colon = memchr(p, ':', (size_t)(end - p));
+		hend = colon != NULL ? colon : end;
+	}
+	if (hend <= p || (size_t)(hend - p) >= n)
+		return false;
+	memcpy(host, p, (size_t)(hend - p));
+	host[hend - p] = '\0';
+	if (colon == NULL) {
+		*port = tls ? 443 : 80;
+		return true;
+	}
+	v = strtol(colon + 1, &e, 10);
+	if (e != end || v <= 0 || v > 65535)
+		return false;
+	*port = (int)v;
+	return true;
+}
+
+/* The instance an Arr's download client (by name) reaches, or NULL. */
+static struct inst *
+client_instance(struct sweep *sw, const struct arr_client *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_clients; i++) {
+		if (strcmp(c->clients[i].name, name) != 0)
+			continue;
+		for (size_t k = 0; k < sw->n_insts; k++) {
+			char host[256];
+			int port;
+			if (url_host_port(sw->insts[k].qc.ic->base_url, host, sizeof(host), &port) &&
+			    port == c->clients[i].port &&
+			    strcasecmp(host, c->clients[i].host) == 0)
+				return &sw->insts[k];
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * The item's record among its download's records in one Arr's queue.  A
+ * hash on one instance with one record: that record.  Otherwise the Arr's
+ * download clients (host, port) say whose each record is: this instance's
+ * (PRESENT), all other instances' (ABSENT), or not known (AMBIGUOUS: kept).
+ */
+static enum queue_fact
+record_for(struct sweep *sw, struct item *it, const struct arr_client *c,
+    const struct queue_record **rec)
+{
+	const struct queue_record *first = arr_find_record(c, item_torrent(it)->hash);
+	size_t n = arr_count_records(c, first);
+	bool all_known = true;
+
+	*rec = NULL;
+	if (first == NULL)
+		return QUEUE_ABSENT;
+	if (n == 1 && !it->multi) {
+		*rec = first;
+		return QUEUE_PRESENT;
+	}
+	if (!c->clients_fetched)
+		return QUEUE_AMBIGUOUS;
+	for (size_t k = 0; k < n; k++) {
+		struct inst *owner = client_instance(sw, c, first[k].client);
+		if (owner == it->in) {
+			if (*rec != NULL) {
+				*rec = NULL;		/* two clients for one instance */
+				return QUEUE_AMBIGUOUS;
+			}
+			*rec = &first[k];
+		} else if (owner == NULL) {
+			all_known = false;
+		}
+	}
+	if (*rec != NULL)
+		return QUEUE_PRESENT;
+	return all_known ? QUEUE_ABSENT : QUEUE_AMBIGUOUS;
+}
+
+/* The same for a grab found in the history. */
+static enum history_fact
+grab_for(struct sweep *sw, struct item *it)
+{
+	const struct arr_client *c;
+	struct inst *owner;
+
+	if (it->history != HISTORY_PRESENT || !it->multi)
+		return it->history;
+	c = sweep_arr_client(sw, it->history_arr);
+	if (c == NULL || !c->clients_fetched)
+		return HISTORY_AMBIGUOUS;
+	owner = client_instance(sw, c, it->grab_client);
+	if (owner == it->in)
+		return HISTORY_PRESENT;
+	return owner != NULL ? HISTORY_ABSENT : HISTORY_AMBIGUOUS;
+}
+
 void
 sweep_reconcile(struct sweep *sw)
 {
@@ -329,6 +472,7 @@ sweep_reconcile(struct sweep *sw)
 		}
 	}
 	sw->n_items = k;
+	mark_multi(sw);
 }
 
 /* What is known about an item in its Arr's queue (see policy.h). */
@@ -336,8 +480,7 @@ static enum queue_fact
 queue_fact_for(struct sweep *sw, struct item *it, const struct arr_config **arr,
     const struct queue_record **rec)
 {
-	const char *hash = item_torrent(it)->hash;
-	bool unknown = false, failed = false;
+	bool unknown = false, failed = false, ambiguous = false;
 
 	*rec = NULL;
 	if (it->arr != NULL) {
@@ -346,8 +489,7 @@ queue_fact_for(struct sweep *sw, struct item *it, const struct arr_config **arr,
 			return QUEUE_NO_ARR;
 		if (!c->queue_fetched)
 			return c->queue_failed ? QUEUE_UNREACHABLE : QUEUE_UNKNOWN;
-		*rec = arr_find_record(c, hash);
-		return *rec ? QUEUE_PRESENT : QUEUE_ABSENT;
+		return record_for(sw, it, c, rec);
 	}
 	/* No Arr known (e.g. moved to failed before we ever saw it): ask them all. */
 	for (size_t i = 0; i < sw->cfg->n_arrs; i++) {
@@ -358,12 +500,17 @@ queue_fact_for(struct sweep *sw, struct item *it, const struct arr_config **arr,
 			failed = true;
 		else if (!c->queue_fetched)
 			unknown = true;
-		else if ((*rec = arr_find_record(c, hash)) != NULL) {
-			*arr = c->ac;
-			return QUEUE_PRESENT;
+		else {
+			enum queue_fact f = record_for(sw, it, c, rec);
+			if (f == QUEUE_PRESENT) {
+				*arr = c->ac;
+				return QUEUE_PRESENT;
+			}
+			ambiguous = ambiguous || f == QUEUE_AMBIGUOUS;
 		}
 	}
-	return unknown ? QUEUE_UNKNOWN : failed ? QUEUE_UNREACHABLE : QUEUE_ABSENT;
+	return unknown ? QUEUE_UNKNOWN : failed ? QUEUE_UNREACHABLE :
+	    ambiguous ? QUEUE_AMBIGUOUS : QUEUE_ABSENT;
 }
 
 static void
@@ -384,8 +531,10 @@ sweep_decide_item(struct sweep *sw, struct item *it)
 	in.facts.files = it->files_fetched ? &it->files : NULL;
 	in.facts.trackers = it->trackers_fetched ? &it->trackers : NULL;
 	in.facts.queue = queue_fact_for(sw, it, &in.arr, &in.facts.record);
+	it->qrec = in.facts.record;
+	it->qarr = in.facts.record != NULL ? in.arr : NULL;
 	if (in.facts.queue == QUEUE_ABSENT) {
-		in.facts.history = it->history;
+		in.facts.history = grab_for(sw, it);
 		in.facts.grab_id = it->grab_id;
 		if (it->history == HISTORY_PRESENT && in.arr == NULL)
 			in.arr = it->history_arr;
@@ -444,7 +593,7 @@ history_done(struct http_request *req)
 {
 	struct history_ctx *hc = req->arg;
 	struct item *it = hc->it;
-	char err[256], up[41];
+	char err[256], up[41], client[128];
 	int64_t id = 0;
 
 	snprintf(up, sizeof(up), "%s", item_torrent(it)->hash);
@@ -452,13 +601,14 @@ history_done(struct http_request *req)
 		it->history_failed = true;
 		hc->c->partial = true;
 	} else if (arr_parse_grab(req->response.data ? req->response.data : "",
-	    req->response.len, up, &id, err, sizeof(err)) == -1) {
+	    req->response.len, up, &id, client, sizeof(client), err, sizeof(err)) == -1) {
 		arr_client_fail(hc->c, "history", "%s", err);
 		it->history_failed = true;
 		hc->c->partial = true;
 	} else if (id > 0 && it->grab_id == 0) {
 		it->grab_id = id;
 		it->history_arr = hc->c->ac;
+		snprintf(it->grab_client, sizeof(it->grab_client), "%s", client);
 	}
 	if (--it->history_pending == 0)
 		it->history = it->grab_id > 0 ? HISTORY_PRESENT :

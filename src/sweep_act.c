@@ -212,17 +212,11 @@ plan_outcomes(struct sweep *sw)
 				continue;
 			}
 			arr = it->arr;
-			if (pa->kind == ACT_DELETE || pa->kind == ACT_BLOCKLIST) {
-				/* The decision may have found the Arr through the queues. */
-				for (size_t k = 0; (pa->blocklist || pa->kind == ACT_BLOCKLIST) &&
-				    k < sw->cfg->n_arrs; k++) {
-					struct arr_client *c = &sw->arrs[k];
-					if ((arr == NULL || c->ac == arr) && c->queue_fetched &&
-					    (rec = arr_find_record(c, t->hash)) != NULL) {
-						arr = c->ac;
-						break;
-					}
-				}
+			/* The record the decision saw: this instance's own. */
+			if ((pa->kind == ACT_DELETE || pa->kind == ACT_BLOCKLIST) &&
+			    (pa->blocklist || pa->kind == ACT_BLOCKLIST) && it->qrec != NULL) {
+				rec = it->qrec;
+				arr = it->qarr;
 			}
 			if (pa->kind == ACT_DELETE && pa->blocklist && pa->history_id > 0) {
 				/* Gone from the queue: its grab in the history is marked failed. */

@@ -53,6 +53,10 @@ struct item {
 	bool		 history_failed;
 	const struct arr_config *history_arr;	/* where the grab was found */
 	int64_t		 grab_id;
+	char		 grab_client[128];	/* the download client the grab named */
+	bool		 multi;		/* the hash is on another instance too */
+	const struct queue_record *qrec;	/* this instance's queue record */
+	const struct arr_config *qarr;	/* and its Arr */
 	struct policy_decision d;
 };
 

@@ -42,9 +42,11 @@ Control endpoints (no auth, not recorded, never behind the url base):
                                       torrents in the client's category hold
                                       its downloadId, re-read at every queue
                                       call; moved out of the category, it
-                                      leaves the queue.  A record naming a
-                                      "downloadClient" is looked for there
-                                      only.  GET downloadclient describes
+                                      leaves the queue.  A record's
+                                      "downloadClient" names the client its
+                                      grab went to (history data
+                                      downloadClientName; default: the only
+                                      client).  GET downloadclient describes
                                       these clients (host, port, category).
         "status": {...}               merged into GET system/status
         "import_on_scan": bool        a completed Downloaded*Scan whose
@@ -270,6 +272,8 @@ class State:
         self.grabs = out
         self.queue = list(out)
         # Every download in the queue was grabbed: its grab is in the history.
+        only = (self.qbit_clients[0].name if self.qbit_clients and
+                len(self.qbit_clients) == 1 else "")
         for r in out:
             did = r.get("downloadId")
             if did and not any(h.get("downloadId") == did and
@@ -277,8 +281,9 @@ class State:
                 self.add_history(dict(self._media(r), downloadId=did,
                                       eventType="grabbed",
                                       sourceTitle=r.get("title"),
-                                      data={"downloadClientName":
-                                            r.get("downloadClient", "")}))
+                                      data={"downloadClient": "QBittorrent",
+                                            "downloadClientName":
+                                            r.get("_client") or only}))
 
     def _media(self, rec):
         keys = {"radarr": ("movieId",),
@@ -295,9 +300,8 @@ class State:
         live = []
         for g in self.grabs:
             did = (g.get("downloadId") or "").upper()
-            explicit = g.get("_client")
             for c in self.qbit_clients:
-                if (explicit and c.name != explicit) or c.name in g.get("_gone_from", ()):
+                if c.name in g.get("_gone_from", ()):
                     continue
                 if did and did in present[c.name]:
                     r = dict(g)

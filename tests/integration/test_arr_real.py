@@ -103,3 +103,70 @@ class BlocklistWithoutQueueTest(Env):
                          [("GET", "/api/v3/history", spec.hash_upper)])
         self.assertEqual([c for c in self.arr.calls() if c["method"] != "GET"], [])
         H.wait_until(lambda: a.torrent(spec.hash) is None, what="deleted")
+
+
+class SameHashTwoInstancesTest(Env):
+    """A hash on two instances: the Arr's download clients (host, port) tell
+    which queue record or grab is which instance's."""
+
+    n_instances = 2
+
+    def setup_two(self, b_url=None):
+        self.arr = self.fake_arr("radarr")
+        a, b = self.qbt[0], self.qbt[1]
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\n\n"
+                    + instance_section("qBit", a)
+                    + instance_section("qBit-Seedbox", b, url=b_url)
+                    + arr_section("Radarr-Movies", "radarr", self.arr)
+                    + "[Radarr-Movies.Torrent]\nStalledDelay = 15\n")
+        return a, b
+
+    def test_queue_blocklist_removes_only_this_instances_record(self):
+        a, b = self.setup_two()
+        spec = self.torrent("Two.Clients.2021", files={"movie.mkv": 100000})
+        b.add(spec, category="radarr", skip_checking=True)
+        a.add(spec, category="radarr", save_path=os.path.join(self.tmp, "empty"))
+        a.wait_state(spec.hash, ("stalledDL",))
+        b.wait_state(spec.hash, SEEDING)
+        self.arr.set_queue([{"downloadId": spec.hash_upper, "movieId": 8,
+                             "title": spec.name, "downloadClient": "qBit"}])
+        queue = H.wait_until(lambda: (lambda q: q if len(q) == 2 else None)(
+            self.arr.api("GET", "queue")[1]["records"]), what="a record per client")
+        mine = [q["id"] for q in queue if q["downloadClient"] == "qBit"]
+        t0 = int(H.time.time())
+        self.sweep(now=t0, check=0)
+        r = self.sweep("--json", now=t0 + 16 * 60, check=0)
+        acts = sorted((x["instance"], x["action"], x["result"]) for x in r.json()["actions"]
+                      if x["action"] in ("blocklist", "delete", "search"))
+        self.assertEqual(acts, [("qBit", "blocklist", "done"), ("qBit", "delete", "done"),
+                                ("qBit", "search", "done")])
+        dels = [c for c in self.arr.calls() if c["method"] == "DELETE"]
+        self.assertEqual([c["path"] for c in dels], ["/api/v3/queue/%d" % mine[0]])
+        # The Seedbox's download is still tracked by the Arr, and still seeds.
+        self.assertEqual([q["downloadClient"] for q in self.arr.queue()], ["qBit-Seedbox"])
+        self.assertIn(b.torrent(spec.hash)["state"], SEEDING)
+
+    def test_cannot_tell_whose_grab_keeps_and_reports(self):
+        b_proxy = H.FaultProxy(self.qbt[1].url)
+        self.addCleanup(b_proxy.close)
+        # The tool reaches the Seedbox through a proxy: the Arr's client for it
+        # (the real host:port) matches none of the tool's instances.
+        a, b = self.setup_two(b_url=b_proxy.url)
+        spec = self.torrent("Whose.Grab.2022", size=50000)
+        copy_root = os.path.join(self.tmp, "copy")
+        os.makedirs(copy_root)
+        copy = H.make_torrent(copy_root, "Whose.Grab.2022", size=50000)
+        a.add(copy, category="radarr", skip_checking=True)
+        b.add(spec, category="radarr", skip_checking=True)
+        b.wait_state(spec.hash, SEEDING)
+        self.arr.set_queue([{"downloadId": spec.hash_upper, "movieId": 9,
+                             "title": spec.name, "downloadClient": "qBit-Seedbox"}])
+        self.sweep(check=0)
+        b.post("torrents/setCategory", {"hashes": spec.hash, "category": "failed"})
+        r = self.sweep("--json", check=0)
+        self.assertEqual([x for x in r.json()["actions"] if x["action"] != "create_category"], [])
+        self.assertIn("grab names a download client that matches none of them: kept",
+                      r.stderr)
+        self.assertEqual([c for c in self.arr.calls() if c["method"] != "GET"], [])
+        self.assertIsNotNone(b.torrent(spec.hash))
+        self.assertTrue(os.path.exists(spec.content_path))

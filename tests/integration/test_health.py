@@ -101,20 +101,27 @@ class HealthTest(Env):
         a.add(copy, category="radarr", skip_checking=True)
         b.add(spec, category="radarr", skip_checking=True)
         b.wait_state(spec.hash, SEEDING)
-        self.queue_for(spec, start_id=7)
+        # Radarr grabbed it to the Seedbox; the copy on qBit is a cross-seed
+        # it also tracks (same hash, its category, another client).
+        self.radarr.set_queue([{"downloadId": spec.hash_upper, "movieId": 7,
+                                "title": spec.name, "downloadClient": "qBit-Seedbox"}])
         self.sweep(check=0)      # learns the Arr and category of both
         b.post("torrents/setCategory", {"hashes": spec.hash, "category": "failed"})
         r = self.sweep("--json", check=0)
         acts = [(x["instance"], x["action"], x["result"]) for x in r.json()["actions"]]
+        # Gone from the queue on the Seedbox: blocklisted through its grab; the
+        # qBit copy's queue record (another instance's) is left alone.
         self.assertEqual(sorted(acts), sorted([("qBit-Seedbox", "blocklist", "done"),
-                                               ("qBit-Seedbox", "delete", "done"),
-                                               ("qBit-Seedbox", "search", "done")]))
+                                               ("qBit-Seedbox", "delete", "done")]))
         H.wait_until(lambda: b.torrent(spec.hash) is None)
         H.wait_until(lambda: not os.path.exists(spec.content_path), what="files deleted")
         self.assertIsNotNone(a.torrent(spec.hash))
         self.assertTrue(os.path.exists(copy.content_path))
-        cmds = [c["body"] for c in self.radarr.calls() if c["method"] == "POST"]
-        self.assertEqual(cmds, [{"name": "MoviesSearch", "movieIds": [7]}])
+        writes = [(c["method"], c["path"]) for c in self.radarr.calls() if c["method"] != "GET"]
+        grab = [h["id"] for h in self.radarr.state()["history"] if h["eventType"] == "grabbed"]
+        self.assertEqual(writes, [("POST", "/api/v3/history/failed/%d" % grab[0])])
+        # Searched once, by the Arr's own Redownload Failed.
+        self.assertEqual([c["body"]["movieIds"] for c in self.radarr.commands()], [[7]])
 
     def test_recheck_category_rechecks_and_restores_category(self):
         a, b = self.setup_two()
@@ -192,7 +199,8 @@ class HealthTest(Env):
         self.assertIsNotNone(a.torrent(spec.hash))
         self.assertEqual(open(self.state, "rb").read(), before_db)
         new_calls = self.radarr.calls()[before_calls:]
-        self.assertEqual([c["method"] for c in new_calls], ["GET"])
+        self.assertEqual(sorted((c["method"], c["path"]) for c in new_calls),
+                         [("GET", "/api/v3/downloadclient"), ("GET", "/api/v3/queue")])
         # The real run then does what was planned.
         r = self.sweep("--json", now=t0 + 16 * 60, check=0)
         done = sorted((x["action"], x["result"]) for x in r.json()["actions"])

@@ -156,13 +156,15 @@ static void
 test_queue_sonarr_two_pages(void **state)
 {
 	static const struct want_record want[] = {
-		/* sorted: '1' < 'F' < 'S' */
-		{ SEASON_PACK, { 1739261311, 88140021, 401772293 }, { 1201, 1202, 1203 },
+		/* sorted: '1' < 'F' < 'S', then by client: one record per client */
+		{ SEASON_PACK, { 1739261311, 88140021 }, { 1201, 1202 },
 		  "completed", "importPending", "warning",
 		  { "Episode file already imported",
 		    "Not an upgrade for existing episode file(s)",
 		    "No files found are eligible for import in /srv/lab/data/Show.S01.1080p",
 		    "Sample" } },
+		{ SEASON_PACK, { 401772293 }, { 1203 }, "completed", "importPending", "ok",
+		  { NULL } },
 		{ MOVIE_ONE, { 77 }, { 4001 }, "downloading", "downloading", "warning",
 		  { "Unknown Series" } },
 		{ "SABNZBD_NZO_K3J2H1G0", { 220011 }, { 3101 }, "downloading", "downloading",
@@ -174,10 +176,12 @@ test_queue_sonarr_two_pages(void **state)
 	(void)state;
 	assert_int_equal(parse_file("sonarr-queue-page1.json", ARR_SONARR, &recs, &n), 7);
 	assert_int_equal(parse_file("sonarr-queue-page2.json", ARR_SONARR, &recs, &n), 7);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	arr_sort_records(recs, n);
 	for (size_t i = 0; i < n; i++)
 		check_record(&recs[i], &want[i]);
+	assert_string_equal(recs[0].client, "qBit");
+	assert_string_equal(recs[1].client, "qBit-Seedbox");
 	free_records(recs, n);
 }
 
@@ -389,8 +393,13 @@ test_find_record(void **state)
 	parse_file("sonarr-queue-page2.json", ARR_SONARR, &c.records, &n);
 	parse_file("sonarr-queue-page1.json", ARR_SONARR, &c.records, &n);
 	c.n_records = n;
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	arr_sort_records(c.records, c.n_records);
+	/* The season pack is on two clients: two records, found from the first. */
+	assert_int_equal(arr_count_records(&c, arr_find_record(&c, SEASON_PACK)), 2);
+	assert_string_equal(arr_find_record(&c, SEASON_PACK)->client, "qBit");
+	assert_int_equal(arr_count_records(&c, arr_find_record(&c, MOVIE_ONE)), 1);
+	assert_int_equal(arr_count_records(&c, NULL), 0);
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		const struct queue_record *r = arr_find_record(&c, cases[i].hash);
 
@@ -682,7 +691,8 @@ test_parse_grab(void **state)
 		  "{\"id\":7,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
 		  "\"eventType\":\"grabbed\",\"movieId\":3},"
 		  "{\"id\":12,\"downloadId\":\"abcdef0123456789abcdef0123456789abcdef01\","
-		  "\"eventType\":\"grabbed\",\"movieId\":3}]}", 0, 12 },
+		  "\"eventType\":\"grabbed\",\"movieId\":3,"
+		  "\"data\":{\"downloadClientName\":\"qBit Seedbox\"}}]}", 0, 12 },
 		/* A server that ignored the filters: other downloads, other events. */
 		{ "{\"records\":[{\"id\":9,\"downloadId\":\"FFFF\",\"eventType\":\"grabbed\"},"
 		  "{\"id\":10,\"downloadId\":\"ABCDEF0123456789ABCDEF0123456789ABCDEF01\","
@@ -703,11 +713,47 @@ test_parse_grab(void **state)
 	(void)state;
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		int64_t id = -1;
+		char client[64];
 		int rc = arr_parse_grab(cases[i].json, strlen(cases[i].json), hash, &id,
-		    err, sizeof(err));
+		    client, sizeof(client), err, sizeof(err));
 		if (rc != cases[i].rc || (rc == 0 && id != cases[i].id))
 			fail_msg("case %zu: rc %d id %lld", i, rc, (long long)id);
 	}
+}
+
+/* GET downloadclient: name, host and port of the clients that have them. */
+static void
+test_parse_downloadclients(void **state)
+{
+	static const char doc[] = "[{\"id\":1,\"name\":\"qBit\",\"implementation\":"
+	    "\"QBittorrent\",\"fields\":[{\"name\":\"host\",\"value\":\"127.0.0.1\"},"
+	    "{\"name\":\"port\",\"value\":8080},{\"name\":\"movieCategory\",\"value\":"
+	    "\"radarr\"}]},{\"id\":2,\"name\":\"Blackhole\",\"fields\":[{\"name\":"
+	    "\"torrentFolder\",\"value\":\"/w\"}]},{\"id\":3,\"name\":\"Seedbox\","
+	    "\"fields\":[{\"name\":\"port\",\"value\":443},{\"name\":\"host\",\"value\":"
+	    "\"seedbox.example.com\"}]},{\"id\":4,\"name\":\"Bad port\",\"fields\":["
+	    "{\"name\":\"host\",\"value\":\"x\"},{\"name\":\"port\",\"value\":70000}]},"
+	    "{\"id\":5,\"fields\":[]}]";
+	struct arr_client c;
+	char err[256];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(arr_parse_downloadclients(doc, strlen(doc), &c.clients,
+	    &c.n_clients, err, sizeof(err)), 0);
+	assert_int_equal(c.n_clients, 2);
+	assert_string_equal(c.clients[0].name, "qBit");
+	assert_string_equal(c.clients[0].host, "127.0.0.1");
+	assert_int_equal(c.clients[0].port, 8080);
+	assert_string_equal(c.clients[1].name, "Seedbox");
+	assert_string_equal(c.clients[1].host, "seedbox.example.com");
+	assert_int_equal(c.clients[1].port, 443);
+	arr_client_free(&c);
+	assert_int_equal(arr_parse_downloadclients("{}", 2, &c.clients, &c.n_clients,
+	    err, sizeof(err)), -1);
+	assert_int_equal(arr_parse_downloadclients("[", 1, &c.clients, &c.n_clients,
+	    err, sizeof(err)), -1);
+	assert_null(c.clients);
 }
 
 int
@@ -729,6 +775,7 @@ main(void)
 		cmocka_unit_test(test_api_prefix),
 		cmocka_unit_test(test_parse_command),
 		cmocka_unit_test(test_parse_grab),
+		cmocka_unit_test(test_parse_downloadclients),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
