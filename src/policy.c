@@ -1013,6 +1013,48 @@ rule_limits(struct chain *c)
 	    (long long)a->dl_limit, (long long)a->up_limit);
 }
 
+static bool
+clock_agrees(int64_t wall, int64_t ref)
+{
+	return wall >= ref - CLOCK_SLACK_SECONDS && wall - ref <= CLOCK_FAR_AHEAD_SECONDS;
+}
+
+void
+policy_clock_check(int64_t wall, int64_t last, int64_t pending, struct policy_clock *out)
+{
+	char b1[32];
+
+	memset(out, 0, sizeof(*out));
+	out->now = wall;
+	if (last <= 0)
+		return;
+	if (clock_agrees(wall, last)) {
+		/* Never behind the last sweep: stored times stay in the past. */
+		if (wall < last)
+			out->now = last;
+		return;
+	}
+	if (pending > 0 && clock_agrees(wall, pending)) {
+		out->shift = pending - last;
+		if (wall < pending)
+			out->now = pending;
+		snprintf(out->why, sizeof(out->why), "the clock moved %s %s the last "
+		    "recorded sweep and two runs agree on it: accepted; stored times "
+		    "move with it, the time across the jump counts for no rule",
+		    human_duration(out->shift < 0 ? -out->shift : out->shift, b1, sizeof(b1)),
+		    out->shift < 0 ? "behind" : "ahead of");
+		return;
+	}
+	out->refuse = true;
+	out->pending = wall;
+	out->now = last;
+	snprintf(out->why, sizeof(out->why), "the clock is %s %s the last recorded "
+	    "sweep: no deletion or blocklist this run (decided by the recorded clock); "
+	    "if the clock is right, the next run accepts it",
+	    human_duration(wall < last ? last - wall : wall - last, b1, sizeof(b1)),
+	    wall < last ? "behind" : "ahead of");
+}
+
 bool
 policy_new_life(const struct state_row *row, const struct qbit_torrent *t)
 {

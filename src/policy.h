@@ -186,6 +186,28 @@ size_t	policy_free_space(const struct qbit_torrent *torrents, const struct state
 void	policy_space_actions_free(struct policy_space_action *a, size_t n);
 
 /*
+ * The run's clock against the clock of the last recorded sweep.  A clock
+ * behind it (by more than CLOCK_SLACK_SECONDS) or more than
+ * CLOCK_FAR_AHEAD_SECONDS ahead is a jump: that run decides by the last
+ * recorded clock, performs no deletion or blocklist, and remembers the
+ * jump as pending.  A next run whose clock agrees with the pending one
+ * accepts the new clock: every stored time moves by the jump, so the time
+ * across it counts for no clock (fail closed: rules wait longer, never
+ * shorter).  A run back on the old clock drops the pending jump.
+ */
+#define CLOCK_SLACK_SECONDS	300
+#define CLOCK_FAR_AHEAD_SECONDS	(30 * 86400)
+struct policy_clock {
+	int64_t	 now;		/* the clock this run decides and records by */
+	int64_t	 shift;		/* add to every stored time (an accepted jump) */
+	int64_t	 pending;	/* a jump to confirm next run (0: none) */
+	bool	 refuse;	/* no destructive action this run */
+	char	 why[300];	/* set when refuse or shift */
+};
+void	policy_clock_check(int64_t wall, int64_t last, int64_t pending,
+	    struct policy_clock *out);
+
+/*
  * Whether a stored row that was gone belongs to an earlier life of the
  * torrent now listed (removed, then added again): the sweep then decides
  * as for a torrent never seen, and the new row replaces the old one (the

@@ -915,6 +915,74 @@ state_meta_set(struct state *st, const char *key, int64_t value)
 }
 
 int
+state_clock(struct state *st, int64_t *last, int64_t *pending)
+{
+	struct state_instance *v = NULL;
+	size_t n = 0;
+
+	*last = *pending = 0;
+	if (meta_get(st, "clock_pending", pending) == -1)
+		*pending = 0;
+	if (meta_get(st, "clock", last) == 0 && *last > 0)
+		return 0;
+	/* Files from before the clock was recorded: the latest sweep. */
+	if (state_load_instances(st, &v, &n) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].last_sweep > *last)
+			*last = v[i].last_sweep;
+	state_instances_free(v, n);
+	return 0;
+}
+
+static const char *const row_times[] = {
+	"first_seen", "last_seen", "gone_at", "stalled_since", "seeding_since",
+	"import_sent_at", "import_next_try", "recheck_sent_at", "files_checked_at",
+	"space_paused_at", "research_stalled_at", "error_reported_at",
+};
+
+int
+state_shift_clocks(struct state *st, int64_t delta)
+{
+	struct buf sql;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	buf_init(&sql);
+	buf_puts(&sql, "BEGIN IMMEDIATE; UPDATE torrents SET ");
+	for (size_t i = 0; i < sizeof(row_times) / sizeof(row_times[0]); i++)
+		buf_printf(&sql, "%s%s = %s + %lld", i ? ", " : "", row_times[i], row_times[i],
+		    (long long)delta);
+	buf_printf(&sql, "; UPDATE instances SET last_sweep = last_sweep + %lld,"
+	    " last_success = last_success + %lld;"
+	    " UPDATE owed_searches SET since = since + %lld;"
+	    " UPDATE meta SET value = value + %lld WHERE key = 'clock';"
+	    " DELETE FROM meta WHERE key = 'clock_pending'; COMMIT;",
+	    (long long)delta, (long long)delta, (long long)delta, (long long)delta);
+	rc = exec_sql(st, sql.data);
+	if (rc == -1)
+		state_rollback(st);
+	buf_free(&sql);
+	return rc;
+}
+
+void
+state_rows_shift(struct state_rows *rows, int64_t delta)
+{
+	for (size_t i = 0; i < rows->n; i++) {
+		struct state_row *r = &rows->items[i];
+		int64_t *t[] = { &r->first_seen, &r->last_seen, &r->gone_at,
+		    &r->stalled_since, &r->seeding_since, &r->import_sent_at,
+		    &r->import_next_try, &r->recheck_sent_at, &r->files_checked_at,
+		    &r->space_paused_at, &r->research_stalled_at, &r->error_reported_at };
+		for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+			if (*t[k] != 0)
+				*t[k] += delta;
+	}
+}
+
+int
 state_run_start(struct state *st, int64_t now)
 {
 	char *msg = NULL, *sql;

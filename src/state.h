@@ -124,6 +124,13 @@ int	state_meta_set(struct state *st, const char *key, int64_t value);
  */
 int	state_run_start(struct state *st, int64_t now);
 
+/* The clock of the last recorded sweep and a jump seen since (0: none). */
+int	state_clock(struct state *st, int64_t *last, int64_t *pending);
+/* An accepted clock jump: every stored time of rows, instances, owed searches. */
+int	state_shift_clocks(struct state *st, int64_t delta);
+/* The same on rows in memory (a dry run). */
+void	state_rows_shift(struct state_rows *rows, int64_t delta);
+
 struct state_instance {
 	char	*name;
 	char	*url;

@@ -232,6 +232,34 @@ sweep_discover(struct sweep *sw)
 	}
 }
 
+/* ---- the clock --------------------------------------------------------- */
+
+int
+sweep_clock(struct sweep *sw)
+{
+	struct policy_clock c;
+	int64_t last, pending;
+
+	if (state_clock(sw->st, &last, &pending) == -1)
+		return -1;
+	policy_clock_check(sw->now, last, pending, &c);
+	sw->now = c.now;
+	sw->clock_refuse = c.refuse;
+	sw->clock_pending = c.pending;
+	snprintf(sw->clock_why, sizeof(sw->clock_why), "%s", c.why);
+	if (c.refuse) {
+		log_error("%s", c.why);
+		sw->partial = true;
+	}
+	if (c.shift != 0) {
+		log_warn("%s", c.why);
+		sw->clock_shift = c.shift;
+		if (!sw->opt->dry_run && state_shift_clocks(sw->st, c.shift) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- setup and teardown ---------------------------------------------- */
 
 int

@@ -181,8 +181,10 @@ plan_outcomes(struct sweep *sw)
 			sw->partial = true;
 			log_error("%s: %zu deletions, blocklists and re-searches decided > "
 			    "MaxDeletionsPerRun %d: none performed on this instance (%s); "
-			    "they stay due for the next run",
-			    in->qc.ic->name, deletes, limit, top);
+			    "they stay due for the next run (once the cause is understood, "
+			    "raise MaxDeletionsPerRun in [%s] above %zu for one run to let "
+			    "them happen)", in->qc.ic->name, deletes, limit, top,
+			    in->qc.ic->name, deletes);
 		}
 	}
 
@@ -209,6 +211,15 @@ plan_outcomes(struct sweep *sw)
 				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
 				o->action = pa;
 				outcome_set(o, "held", "MaxDeletionsPerRun exceeded on this instance");
+				it->in->held++;
+				continue;
+			}
+			if ((pa->kind == ACT_DELETE || pa->kind == ACT_BLOCKLIST) &&
+			    sw->clock_refuse) {
+				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
+				o->action = pa;
+				outcome_set(o, "held", "clock jump: see the run's warning");
+				it->in->held++;
 				continue;
 			}
 			arr = it->arr;
@@ -784,9 +795,10 @@ log_outcome(const struct outcome *o)
 	const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
 	void (*logf)(const char *, ...) = log_notice;
 
-	if (o->result != NULL && (strcmp(o->result, "failed") == 0 ||
-	    strcmp(o->result, "held") == 0))
+	if (o->result != NULL && strcmp(o->result, "failed") == 0)
 		logf = log_warn;
+	if (o->result != NULL && strcmp(o->result, "held") == 0)
+		logf = log_info;	/* the instance's summary is the warning */
 	if (o->kind == ACT_VERIFY_IMPORT && o->result != NULL &&
 	    strcmp(o->result, "done") == 0 && strcmp(o->command_status, "failed") != 0)
 		logf = log_info;
@@ -1157,8 +1169,40 @@ sweep_record(struct sweep *sw)
 		    o->item ? torrent_of(o->item)->hash : o->owed_hash, o->arr->name) == -1)
 			goto fail;
 	}
+	/* Held actions: one row per instance and run, not one per torrent. */
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		struct state_action a;
+		char *reason;
+		int r;
+
+		if (in->held == 0)
+			continue;
+		reason = in->fuse_blown ? xasprintf("fuse: %zu deletion(s) held: more than "
+		    "MaxDeletionsPerRun %d decided on this instance; they stay due: once the "
+		    "cause is understood, raise MaxDeletionsPerRun in [%s] for one run",
+		    in->held, config_instance_max_deletions(sw->cfg, in->qc.ic), in->qc.ic->name) :
+		    xasprintf("clock: %zu deletion(s) or blocklist(s) held: %s", in->held,
+		    sw->clock_why);
+		memset(&a, 0, sizeof(a));
+		a.time = sw->now;
+		a.instance = in->qc.ic->name;
+		a.action = "delete";
+		a.reason = reason;
+		a.result = "held";
+		r = state_add_action(sw->st, &a);
+		free(reason);
+		if (r == -1)
+			goto fail;
+	}
+	if (state_meta_set(sw->st, "clock", sw->now) == -1 ||
+	    state_meta_set(sw->st, "clock_pending", sw->clock_pending) == -1)
+		goto fail;
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct state_action a;
+		if (sw->outcomes.v[i]->item != NULL &&
+		    strcmp(sw->outcomes.v[i]->result, "held") == 0)
+			continue;
 		outcome_audit(sw, sw->outcomes.v[i], &a);
 		int r = sw->outcomes.v[i]->audit_id > 0 ?
 		    state_settle_action(sw->st, sw->outcomes.v[i]->audit_id, &a) :

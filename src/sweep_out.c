@@ -184,14 +184,23 @@ print_json_stream(struct sweep *sw, int exit_status)
 	json_decref(head);
 }
 
-/* The lock, the state file and the rows: shared by sweep and the read-only commands. */
+/*
+ * The state file and the rows: shared by sweep and the read-only commands.
+ * A sweep first proves the file takes a write and checks its clock.
+ */
 static int
-open_state(struct sweep *sw, const char *path, bool readonly)
+open_state(struct sweep *sw, const char *path, bool readonly, bool sweeping)
 {
 	if (state_open(path, readonly, &sw->st) == -1)
 		return -1;
+	if (sweeping && !readonly && state_run_start(sw->st, sw->now) == -1)
+		return -1;
+	if (sweeping && sweep_clock(sw) == -1)
+		return -1;
 	if (state_load(sw->st, &sw->rows) == -1)
 		return -1;
+	if (sw->clock_shift != 0 && readonly)
+		state_rows_shift(&sw->rows, sw->clock_shift);
 	return 0;
 }
 
@@ -217,8 +226,7 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 		return EXIT_PARTIAL;
 	}
 	/* Nothing is sent before the file has taken a real write. */
-	if (open_state(&sw, path, opt->dry_run) == -1 ||
-	    (!opt->dry_run && state_run_start(sw.st, sw.now) == -1)) {
+	if (open_state(&sw, path, opt->dry_run, true) == -1) {
 		sweep_fini(&sw);
 		if (lockfd >= 0)
 			close(lockfd);
@@ -295,7 +303,7 @@ sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile
 		return EXIT_PARTIAL;
 	sw.read_only_discovery = true;
 	sw.want_free_space = true;
-	if (open_state(&sw, path, true) == -1) {
+	if (open_state(&sw, path, true, false) == -1) {
 		sweep_fini(&sw);
 		return EXIT_STATE;
 	}
@@ -442,7 +450,7 @@ sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatil
 		return EXIT_PARTIAL;
 	}
 	sw.read_only_discovery = true;
-	if (open_state(&sw, path, true) == -1) {
+	if (open_state(&sw, path, true, false) == -1) {
 		sweep_fini(&sw);
 		json_decref(out);
 		return EXIT_STATE;

@@ -31,6 +31,7 @@ struct inst {
 	bool		 all_requested;
 	bool		 all_fetched;
 	bool		 fuse_blown;	/* MaxDeletionsPerRun exceeded */
+	size_t		 held;		/* deletions and blocklists held this run */
 };
 
 /* One managed torrent on one instance. */
@@ -112,6 +113,10 @@ struct sweep {
 	int64_t			 t0;
 	bool			 partial;
 	bool			 state_failed;	/* the intents could not be written: nothing sent */
+	bool			 clock_refuse;	/* a clock jump: no deletion or blocklist */
+	int64_t			 clock_pending;	/* a jump to confirm next run (recorded) */
+	int64_t			 clock_shift;	/* an accepted jump (dry run: applied in memory) */
+	char			 clock_why[300];
 	bool			 read_only_discovery;	/* status, explain */
 	bool			 want_free_space;	/* status: always ask */
 };
@@ -120,6 +125,8 @@ int	sweep_init(struct sweep *sw, const struct config *cfg,
 	    const struct sweep_options *opt, volatile sig_atomic_t *stop);
 void	sweep_fini(struct sweep *sw);
 void	sweep_discover(struct sweep *sw);
+/* Check the run's clock against the last sweep's (policy_clock_check). */
+int	sweep_clock(struct sweep *sw);
 void	sweep_reconcile(struct sweep *sw);
 void	sweep_decide(struct sweep *sw);
 struct arr_client *sweep_arr_client(struct sweep *sw, const struct arr_config *ac);

@@ -244,3 +244,108 @@ class IntentTest(Base):
         acts = self.audit("hash = ? AND action = 'delete'", (spec.hash,))
         self.assertEqual([x["result"] for x in acts], ["interrupted"])
         self.assertIsNotNone(self.rows()[0]["gone_at"])
+
+
+YEAR = 365 * 86400
+
+
+class ClockTest(Base):
+    """A clock a year ahead or behind the last sweep deletes nothing."""
+
+    def times(self):
+        cols = ("first_seen", "last_seen", "stalled_since", "seeding_since",
+                "import_sent_at", "import_next_try", "gone_at")
+        return [r[c] for r in self.rows() for c in cols if r[c] is not None]
+
+    def deletes(self, r):
+        return [(x["name"], x["result"]) for x in r.json()["actions"]
+                if x["action"] == "delete"]
+
+    def held_rows(self):
+        return [x for x in self.audit("result = 'held'")]
+
+    def test_a_year_ahead_refuses_deletes_then_the_goal_counts_from_the_jump(self):
+        a = self.setup_one()
+        due = self.seeded_torrent("Clock.Due.2018")
+        fresh = self.seeded_torrent("Clock.Fresh.2020")
+        t0 = int(time.time())
+        self.sweep(now=t0, check=0)
+        # One has seeded two hours by our record: due for removal anyway.
+        self.db_exec("UPDATE torrents SET seeding_since = ? WHERE hash = ?",
+                     (t0 - 7200, due.hash))
+        r = self.sweep("--json", now=t0 + YEAR, check=1)
+        self.assertIn("ahead of the last recorded sweep", r.stderr)
+        self.assertIn("no deletion", r.stderr)
+        self.assertEqual(self.deletes(r), [("Clock.Due.2018", "held")])
+        held = self.held_rows()
+        self.assertEqual(len(held), 1)
+        self.assertIsNone(held[0]["hash"])
+        self.assertIn("clock: 1 deletion(s) or blocklist(s) held", held[0]["reason"])
+        self.assertIsNotNone(a.torrent(due.hash))
+        self.assertLessEqual(max(self.times()), t0)    # nothing stamped a year ahead
+        # Two runs agree: the new clock is accepted, the year counts for nothing.
+        r = self.sweep("--json", now=t0 + YEAR + 60, check=0)
+        self.assertIn("two runs agree", r.stderr)
+        self.assertEqual(self.deletes(r), [("Clock.Due.2018", "done")])
+        self.assertEqual(self.rows("hash = ?", (fresh.hash,))[0]["seeding_since"], t0 + YEAR)
+        r = self.sweep("--json", now=t0 + YEAR + 1800, check=0)
+        self.assertEqual(self.deletes(r), [])
+        self.assertIsNotNone(a.torrent(fresh.hash))
+        r = self.sweep("--json", now=t0 + YEAR + 3660, check=0)
+        self.assertEqual(self.deletes(r), [("Clock.Fresh.2020", "done")])
+        H.wait_until(lambda: a.torrent(fresh.hash) is None, what="deleted at its goal")
+
+    def test_a_year_behind_then_corrected_deletes_nothing_early(self):
+        a = self.setup_one()
+        first = self.seeded_torrent("Clock.Before.2019")
+        t0 = int(time.time())
+        self.sweep(now=t0, check=0)
+        second = self.seeded_torrent("Clock.During.2021")
+        r = self.sweep("--json", now=t0 - YEAR, check=1)
+        self.assertIn("behind the last recorded sweep", r.stderr)
+        self.assertEqual(self.deletes(r), [])
+        self.assertLessEqual(max(self.times()), t0)
+        self.assertGreaterEqual(min(self.times()), t0 - 60)   # nothing a year back
+        self.sweep(now=t0 - YEAR + 60, check=0)          # agreed: accepted
+        self.assertEqual(len(self.scans()), 2)
+        self.assertLessEqual(max(self.times()), t0 - YEAR + 60)  # never in the future
+        self.sweep(now=t0 - YEAR + 1800, check=0)
+        # Corrected: a year ahead again, refused, then accepted.
+        r = self.sweep("--json", now=t0 + 3600, check=1)
+        self.assertEqual(self.deletes(r), [])
+        r = self.sweep("--json", now=t0 + 3660, check=0)
+        self.assertEqual(self.deletes(r), [])            # 31 min seen seeding
+        self.assertIsNotNone(a.torrent(first.hash))
+        self.assertIsNotNone(a.torrent(second.hash))
+        r = self.sweep("--json", now=t0 + 3660 + 1800 + 60, check=0)
+        self.assertEqual(sorted(self.deletes(r)), [("Clock.Before.2019", "done"),
+                                                   ("Clock.During.2021", "done")])
+
+
+class FuseTest(Base):
+
+    def test_latched_fuse_records_one_summary_per_run_and_says_how_to_release(self):
+        a = self.setup_one(settings="MaxDeletionsPerRun = 1")
+        specs = [self.seeded_torrent("Fuse.Movie.%d" % i) for i in range(3)]
+        t0 = int(time.time())
+        self.sweep(now=t0, check=0)
+        self.db_exec("UPDATE torrents SET seeding_since = ?", (t0 - 7200,))
+        for k in range(3):
+            r = self.sweep("--json", now=t0 + 60 * (k + 1), check=1)
+            self.assertEqual(sorted(x["result"] for x in r.json()["actions"]
+                                    if x["action"] == "delete"), ["held"] * 3)
+            self.assertIn("raise MaxDeletionsPerRun in [qBit]", r.stderr)
+        held = self.audit("result = 'held'")
+        self.assertEqual(len(held), 3)                  # one per run, not per torrent
+        for h in held:
+            self.assertEqual(h["instance"], "qBit")
+            self.assertIsNone(h["hash"])
+            self.assertIn("fuse: 3 deletion(s) held", h["reason"])
+            self.assertIn("raise MaxDeletionsPerRun in [qBit]", h["reason"])
+        for s in specs:
+            self.assertIsNotNone(a.torrent(s.hash))
+        # Released as the message says.
+        self.config(open(self.cfg).read().replace("[qBit]\n", "[qBit]\nMaxDeletionsPerRun = 3\n", 1))
+        r = self.sweep("--json", now=t0 + 300, check=0)
+        self.assertEqual(sorted(x["result"] for x in r.json()["actions"]
+                                if x["action"] == "delete"), ["done"] * 3)

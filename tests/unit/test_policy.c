@@ -2452,6 +2452,60 @@ test_actions_and_categories(void **state)
 	fx_free(&f);
 }
 
+/* The clock against the last recorded sweep: jumps refused, then accepted. */
+static void
+test_clock_check(void **state)
+{
+	struct policy_clock c;
+	const int64_t last = 1800000000, year = 365 * 86400;
+
+	(void)state;
+	policy_clock_check(last + 60, 0, 0, &c);		/* first run */
+	assert_int_equal(c.now, last + 60);
+	assert_false(c.refuse);
+	policy_clock_check(last + 60, last, 0, &c);		/* a minute later */
+	assert_int_equal(c.now, last + 60);
+	assert_int_equal(c.shift, 0);
+	assert_false(c.refuse);
+	assert_int_equal(c.pending, 0);
+	policy_clock_check(last + 20 * 86400, last, 0, &c);	/* 20 days off: fine */
+	assert_false(c.refuse);
+	policy_clock_check(last - 100, last, 0, &c);		/* NTP step: clamped */
+	assert_int_equal(c.now, last);
+	assert_false(c.refuse);
+	/* A year ahead: refused, decided by the recorded clock. */
+	policy_clock_check(last + year, last, 0, &c);
+	assert_true(c.refuse);
+	assert_int_equal(c.now, last);
+	assert_int_equal(c.pending, last + year);
+	assert_int_equal(c.shift, 0);
+	assert_non_null(strstr(c.why, "ahead of"));
+	/* The next run agrees with it: accepted, stored times move a year. */
+	policy_clock_check(last + year + 60, last, last + year, &c);
+	assert_false(c.refuse);
+	assert_int_equal(c.shift, year);
+	assert_int_equal(c.now, last + year + 60);
+	assert_int_equal(c.pending, 0);
+	/* Back on the old clock instead: the pending jump is dropped. */
+	policy_clock_check(last + 120, last, last + year, &c);
+	assert_false(c.refuse);
+	assert_int_equal(c.shift, 0);
+	assert_int_equal(c.pending, 0);
+	/* A year behind, then agreed on. */
+	policy_clock_check(last - year, last, 0, &c);
+	assert_true(c.refuse);
+	assert_int_equal(c.now, last);
+	assert_non_null(strstr(c.why, "behind"));
+	policy_clock_check(last - year + 60, last, last - year, &c);
+	assert_false(c.refuse);
+	assert_int_equal(c.shift, -year);
+	assert_int_equal(c.now, last - year + 60);
+	/* A second, different jump is not an agreement. */
+	policy_clock_check(last + 2 * year, last, last + year, &c);
+	assert_true(c.refuse);
+	assert_int_equal(c.pending, last + 2 * year);
+}
+
 int
 main(void)
 {
@@ -2473,6 +2527,7 @@ main(void)
 		cmocka_unit_test(test_paths_overlap),
 		cmocka_unit_test(test_predicates),
 		cmocka_unit_test(test_actions_and_categories),
+		cmocka_unit_test(test_clock_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
