@@ -51,6 +51,8 @@ enum keyid {
 	K_HTTP_TIMEOUT, K_IMPORT_DELAY, K_S_FREE_SPACE, K_S_MAX_DELETIONS,
 	K_STATUS_PAGE, K_METRICS_FILE, K_NOTIFY_COMMAND, K_WEBHOOK_URL,
 	K_MAX_RESPONSE,
+	K_HISTORY_DAYS,
+	K_GONE_ROW_DAYS,
 
 	K_HOST, K_PORT, K_USERNAME, K_PASSWORD, K_PASSWORD_FILE, K_DISABLED,
 	K_Q_SKIP_TLS, K_PATH_MAPPING, K_Q_FREE_SPACE, K_Q_MAX_DELETIONS,
@@ -130,6 +132,10 @@ static const struct keydef keydefs[K__COUNT] = {
 	    S_OFF(webhook_url), NOLIMIT, KF_OPTIONAL | KF_SECRET },
 	[K_MAX_RESPONSE] = { SK_SETTINGS, "MaxResponseSize", T_SIZE,
 	    S_OFF(max_response), INT64_C(1) << 16, INT64_C(1) << 40, 0 },
+	[K_HISTORY_DAYS] = { SK_SETTINGS, "HistoryDays", T_INT,
+	    S_OFF(history_days), 0, 36500, 0 },
+	[K_GONE_ROW_DAYS] = { SK_SETTINGS, "GoneRowDays", T_INT,
+	    S_OFF(gone_row_days), 0, 36500, 0 },
 
 	[K_HOST] = { SK_QBIT, "Host", T_STR,
 	    Q_OFF(host), NOLIMIT, KF_NONEMPTY },
@@ -920,6 +926,8 @@ settings_defaults(struct settings *s)
 	s->max_deletions = 50;
 	/* ~60,000 torrents of qBittorrent's torrents/info, and well under 256 MB of memory. */
 	s->max_response = INT64_C(64) << 20;
+	s->history_days = 90;
+	s->gone_row_days = 30;
 }
 
 static void
@@ -2151,6 +2159,8 @@ config_print(const struct config *cfg)
 	print_str("NotifyCommand", s->notify_command);
 	print_secret("WebhookURL", s->webhook_url);
 	printf("MaxResponseSize = %" PRId64 "\n", s->max_response);
+	printf("HistoryDays = %d\n", s->history_days);
+	printf("GoneRowDays = %d\n", s->gone_row_days);
 
 	for (i = 0; i < cfg->n_instances; i++) {
 		const struct instance_config *ic = &cfg->instances[i];

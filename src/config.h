@@ -109,6 +109,8 @@ struct settings {
 	char	*notify_command;	/* NULL: none */
 	char	*webhook_url;		/* NULL: none; may hold a secret token */
 	int64_t	 max_response;		/* bytes of one decoded HTTP answer, 64 MiB */
+	int	 history_days;		/* audit rows older are removed, 90; 0 keeps all */
+	int	 gone_row_days;		/* gone torrent rows older are removed, 30; 0 keeps all */
 };
 
 struct config {

@@ -853,6 +853,17 @@ rule_import(struct chain *c)
 		trace(d, "import: no (%s has no URI)", arr->name);
 		return false;
 	}
+	if (row == NULL && in->adopt && t->completion_on > 0 &&
+	    elapsed(in->now, t->completion_on) >= POLICY_ADOPT_SECONDS) {
+		d->row.import_sent_at = in->now;
+		free(d->row.import_result);
+		d->row.import_result = xstrdup("adopted");
+		trace(d, "import: adopted (completed %s ago, before this new state file): "
+		    "taken as imported already", human_duration(elapsed(in->now,
+		    t->completion_on), b1, sizeof(b1)));
+		set_waiting(d, "adopted as imported already (first sweep on a new state file)");
+		return true;
+	}
 	if (t->completion_on <= 0 || elapsed(in->now, t->completion_on) < delay) {
 		trace(d, "import: not yet (completed %s ago < ImportDelay %s)",
 		    human_duration(elapsed(in->now, t->completion_on), b1, sizeof(b1)),

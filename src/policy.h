@@ -146,7 +146,15 @@ struct policy_input {
 	const struct arr_config		*arr;	/* owning Arr (from category or prev), or NULL */
 	int64_t				 now;
 	struct policy_facts		 facts;
+	bool				 adopt;	/* first sweep on a new state file */
 };
+
+/*
+ * On the first sweep of a new state file, a torrent qBittorrent shows as
+ * completed longer ago than this is taken as imported already ("adopted"),
+ * not imported again.
+ */
+#define POLICY_ADOPT_SECONDS	86400
 
 /* True when the category is one this tool manages (an Arr's, failed, recheck). */
 bool	policy_category_managed(const struct config *cfg, const char *category);

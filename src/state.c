@@ -23,7 +23,7 @@ struct state {
 	int	 version;	/* schema version found on disk */
 	int64_t	 written;
 	bool	 checked;	/* quick_check passed: recorded by state_run_start */
-	sqlite3_stmt *upsert, *action, *action_update;
+	sqlite3_stmt *upsert, *action, *action_update, *action_last, *history;
 };
 
 /* PRAGMA quick_check reads the whole file: on a sweep's open, once a week. */
@@ -45,7 +45,8 @@ static const char schema_v2[] =
     " hash TEXT, name TEXT, action TEXT NOT NULL, reason TEXT,"
     " result TEXT NOT NULL, error TEXT);"
     "CREATE INDEX IF NOT EXISTS actions_time ON actions(time);"
-    "CREATE INDEX IF NOT EXISTS actions_hash ON actions(hash);"
+    "DROP INDEX IF EXISTS actions_hash;"
+    "CREATE INDEX IF NOT EXISTS actions_key ON actions(hash, instance, id);"
     "CREATE TABLE IF NOT EXISTS owed_searches ("
     " instance TEXT NOT NULL, hash TEXT NOT NULL, name TEXT, arr TEXT NOT NULL,"
     " media_ids TEXT NOT NULL, since INTEGER NOT NULL,"
@@ -56,7 +57,9 @@ static const char schema_v2[] =
     " free_space INTEGER);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);"
     "CREATE INDEX IF NOT EXISTS actions_intended ON actions(id)"
-    " WHERE result = 'intended';";
+    " WHERE result = 'intended';"
+    "CREATE INDEX IF NOT EXISTS torrents_gone ON torrents(gone_at)"
+    " WHERE gone_at IS NOT NULL;";
 
 static const char migrate_v1[] =
     "ALTER TABLE torrents RENAME TO torrents_v1;"
@@ -610,6 +613,8 @@ state_close(struct state *st)
 	sqlite3_finalize(st->upsert);
 	sqlite3_finalize(st->action);
 	sqlite3_finalize(st->action_update);
+	sqlite3_finalize(st->action_last);
+	sqlite3_finalize(st->history);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -862,6 +867,49 @@ state_settle_action(struct state *st, int64_t id, const struct state_action *a)
 	return step_done(st, s);
 }
 
+bool
+state_action_repeats(struct state *st, const struct state_action *a, int64_t before)
+{
+	sqlite3_stmt *s;
+	bool same = false;
+
+	if (st->db == NULL || (s = prepare_once(st, &st->action_last,
+	    "SELECT result, error FROM actions WHERE hash IS ?1 AND instance = ?2"
+	    " AND action = ?3 AND (?4 = 0 OR id < ?4) ORDER BY id DESC LIMIT 1")) == NULL)
+		return false;
+	bind_str(s, 1, a->hash);
+	bind_str(s, 2, a->instance);
+	bind_str(s, 3, a->action);
+	sqlite3_bind_int64(s, 4, before);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(s, 0);
+		const char *e = (const char *)sqlite3_column_text(s, 1);
+		same = str_same(r, a->result) && str_same(e, a->error);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return same;
+}
+
+int
+state_drop_action(struct state *st, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!writable(st))
+		return -1;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM actions WHERE id = ?", -1, &s,
+	    NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	rc = step_done(st, s);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int
 state_add_action(struct state *st, const struct state_action *a)
 {
@@ -902,8 +950,10 @@ state_meta_set(struct state *st, const char *key, int64_t value)
 
 	if (!writable(st))
 		return -1;
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta (key, value)"
-	    " VALUES (?, ?)", -1, &s, NULL) != SQLITE_OK) {
+	/* 0 removes the key (no write when it is not there). */
+	if (sqlite3_prepare_v2(st->db, value == 0 ? "DELETE FROM meta WHERE key = ?1" :
+	    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", -1, &s,
+	    NULL) != SQLITE_OK) {
 		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
 		return -1;
 	}
@@ -923,9 +973,7 @@ state_clock(struct state *st, int64_t *last, int64_t *pending)
 	*last = *pending = 0;
 	if (meta_get(st, "clock_pending", pending) == -1)
 		*pending = 0;
-	if (meta_get(st, "clock", last) == 0 && *last > 0)
-		return 0;
-	/* Files from before the clock was recorded: the latest sweep. */
+	/* The clock of the last sweep is its instances' last_sweep. */
 	if (state_load_instances(st, &v, &n) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++)
@@ -957,9 +1005,8 @@ state_shift_clocks(struct state *st, int64_t delta)
 	buf_printf(&sql, "; UPDATE instances SET last_sweep = last_sweep + %lld,"
 	    " last_success = last_success + %lld;"
 	    " UPDATE owed_searches SET since = since + %lld;"
-	    " UPDATE meta SET value = value + %lld WHERE key = 'clock';"
 	    " DELETE FROM meta WHERE key = 'clock_pending'; COMMIT;",
-	    (long long)delta, (long long)delta, (long long)delta, (long long)delta);
+	    (long long)delta, (long long)delta, (long long)delta);
 	rc = exec_sql(st, sql.data);
 	if (rc == -1)
 		state_rollback(st);
@@ -980,6 +1027,71 @@ state_rows_shift(struct state_rows *rows, int64_t delta)
 			if (*t[k] != 0)
 				*t[k] += delta;
 	}
+}
+
+int
+state_prune(struct state *st, int64_t gone_before, int64_t actions_before, int batch,
+    int64_t *gone_removed, int64_t *actions_removed)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	*gone_removed = *actions_removed = 0;
+	if (!writable(st))
+		return -1;
+	for (int k = 0; k < 2; k++) {
+		int64_t before = k == 0 ? gone_before : actions_before;
+		if (before <= 0)
+			continue;
+		if (sqlite3_prepare_v2(st->db, k == 0 ?
+		    "DELETE FROM torrents WHERE rowid IN (SELECT rowid FROM torrents"
+		    " WHERE gone_at IS NOT NULL AND gone_at < ?1 LIMIT ?2)" :
+		    "DELETE FROM actions WHERE id IN (SELECT id FROM actions"
+		    " WHERE time < ?1 LIMIT ?2)", -1, &s, NULL) != SQLITE_OK) {
+			log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+			return -1;
+		}
+		sqlite3_bind_int64(s, 1, before);
+		sqlite3_bind_int(s, 2, batch);
+		rc = step_done(st, s);
+		sqlite3_finalize(s);
+		if (rc == -1)
+			return -1;
+		*(k == 0 ? gone_removed : actions_removed) = sqlite3_changes(st->db);
+	}
+	return 0;
+}
+
+void
+state_vacuum_step(struct state *st, int pages)
+{
+	char *sql;
+
+	if (st->db == NULL || st->readonly)
+		return;
+	/* Give the pages freed by retention back to the file system, a bit a run. */
+	sql = xasprintf("PRAGMA incremental_vacuum(%d)", pages);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		log_debug("%s: incremental vacuum: %s", st->path, sqlite3_errmsg(st->db));
+	free(sql);
+}
+
+/* A file without incremental vacuum is converted once (VACUUM rewrites it). */
+static void
+enable_incremental_vacuum(struct state *st)
+{
+	int mode = -1;
+
+	if (read_int(st, "PRAGMA auto_vacuum", &mode) == -1 || mode == 2)
+		return;
+	if (sqlite3_exec(st->db, "PRAGMA auto_vacuum = INCREMENTAL; VACUUM;", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		log_warn("%s: cannot switch to incremental vacuum (needs free space about "
+		    "the size of the file): %s; will try again next run", st->path,
+		    sqlite3_errmsg(st->db));
+	else
+		log_info("%s: switched to incremental vacuum: space freed by retention "
+		    "goes back to the file system", st->path);
 }
 
 int
@@ -1009,6 +1121,7 @@ state_run_start(struct state *st, int64_t now)
 	free(sql);
 	st->checked = false;
 	st->written += sqlite3_changes(st->db);
+	enable_incremental_vacuum(st);
 	return 0;
 }
 
@@ -1107,28 +1220,22 @@ state_history(struct state *st, int64_t since, const char *instance,
 	*n = 0;
 	if (st->db == NULL || st->version < 2)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT time, instance, hash, name, action,"
+	/*
+	 * Hashes are lower-case hex: a prefix p is the range [p, p || 'g'),
+	 * which the (hash, instance, id) index serves; without one the time
+	 * index does.  One statement, kept for the per-torrent calls of the
+	 * status page and explain.
+	 */
+	if ((s = prepare_once(st, &st->history, "SELECT time, instance, hash, name, action,"
 	    " reason, result, error FROM actions WHERE time >= ?1"
 	    " AND (?2 IS NULL OR instance = ?2)"
-	    " AND (?3 IS NULL OR hash LIKE ?3 ESCAPE '\\')"
-	    " ORDER BY time DESC, id DESC LIMIT ?4", -1, &s, NULL) != SQLITE_OK) {
-		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+	    " AND (?3 IS NULL OR (hash >= ?3 AND hash < ?3 || 'g'))"
+	    " ORDER BY time DESC, id DESC LIMIT ?4")) == NULL)
 		return -1;
-	}
 	sqlite3_bind_int64(s, 1, since);
 	bind_str(s, 2, instance);
-	if (hash_prefix != NULL) {
-		/* A literal prefix: escape LIKE's wildcards. */
-		struct buf b;
-		buf_init(&b);
-		for (const char *p = hash_prefix; *p != '\0'; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_append(&b, "\\", 1);
-			buf_append(&b, p, 1);
-		}
-		buf_puts(&b, "%");
-		prefix = str_lower(b.data);
-	}
+	if (hash_prefix != NULL)
+		prefix = str_lower(xstrdup(hash_prefix));
 	bind_str(s, 3, prefix);
 	sqlite3_bind_int64(s, 4, limit ? (int64_t)limit : -1);
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -1146,7 +1253,8 @@ state_history(struct state *st, int64_t since, const char *instance,
 		e->result = col_text(s, 6);
 		e->error = col_text(s, 7);
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	free(prefix);
 	return 0;
 }

@@ -8,8 +8,8 @@
  *   actions   the audit log: every action decided and what came of it.
  *   instances the last sweep of each instance.
  *   owed_searches  re-searches due after a blocklist, until the Arr took them.
- *   meta      small facts: start of the last run, last integrity check, the
- *             clock of the last sweep.
+ *   meta      small facts: start of the last run, last integrity check, a
+ *             clock jump waiting for a second run to agree.
  * An action that changes a server is written to actions as "intended" before
  * it is sent and settled (done, failed...) after; one a killed run left open
  * reads "interrupted".
@@ -109,6 +109,11 @@ struct state_action {
 int	state_add_action(struct state *st, const struct state_action *a);
 /* Settle audit row id (written as "intended" before the action was sent). */
 int	state_settle_action(struct state *st, int64_t id, const struct state_action *a);
+/* Whether the newest audit row of its (instance, hash, action), before id
+ * before (0: any), has the same result and error. */
+bool	state_action_repeats(struct state *st, const struct state_action *a,
+	    int64_t before);
+int	state_drop_action(struct state *st, int64_t id);
 /* The id of the audit row just inserted. */
 int64_t	state_last_action_id(const struct state *st);
 
@@ -123,6 +128,16 @@ int	state_meta_set(struct state *st, const char *key, int64_t value);
  * killed run left as "interrupted".  Returns 0 or -1.
  */
 int	state_run_start(struct state *st, int64_t now);
+
+/*
+ * Retention, inside the sweep's transaction: at most batch gone rows with
+ * gone_at before gone_before, and batch audit rows older than
+ * actions_before (0: keep).  The counts removed are returned.
+ */
+int	state_prune(struct state *st, int64_t gone_before, int64_t actions_before,
+	    int batch, int64_t *gone_removed, int64_t *actions_removed);
+/* After the commit: free up to pages pages back to the file system. */
+void	state_vacuum_step(struct state *st, int pages);
 
 /* The clock of the last recorded sweep and a jump seen since (0: none). */
 int	state_clock(struct state *st, int64_t *last, int64_t *pending);

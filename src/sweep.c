@@ -556,6 +556,7 @@ sweep_decide_item(struct sweep *sw, struct item *it)
 	in.row = it->row;
 	in.arr = it->arr;
 	in.now = sw->now;
+	in.adopt = sw->adopt;
 	in.facts.files = it->files_fetched ? &it->files : NULL;
 	in.facts.trackers = it->trackers_fetched ? &it->trackers : NULL;
 	in.facts.queue = queue_fact_for(sw, it, &in.arr, &in.facts.record);

@@ -157,10 +157,17 @@ plan_outcomes(struct sweep *sw)
 	for (size_t i = 0; i < sw->n_insts; i++) {
 		struct inst *in = &sw->insts[i];
 		const char *const *cats = sw->cfg->managed_categories;
-		size_t n = sw->cfg->n_managed_categories;
+		size_t n = sw->cfg->n_managed_categories, adopted = 0;
 
 		if (in->failed)
 			continue;
+		for (size_t k = 0; sw->adopt && k < sw->n_items; k++)
+			adopted += sw->items[k].in == in && sw->items[k].d.row.import_result != NULL &&
+			    strcmp(sw->items[k].d.row.import_result, "adopted") == 0;
+		if (adopted > 0)
+			log_warn("%s: first sweep on a new state file: %zu torrent(s) "
+			    "completed more than 24 h ago taken as imported already, not "
+			    "imported again", in->qc.ic->name, adopted);
 		for (size_t c = 0; c < n; c++) {
 			bool found = false;
 			for (size_t k = 0; k < in->qc.categories.n; k++)
@@ -649,6 +656,15 @@ verify_done(struct http_request *req)
 	char why[300], err[256];
 	int64_t id;
 
+	/* The Arr drops finished commands after about a day: nothing left to ask. */
+	if (req->status == 404) {
+		snprintf(o->command_status, sizeof(o->command_status), "forgotten");
+		free(o->detail);
+		o->detail = xasprintf("command %lld no longer known to %s: verification ends",
+		    (long long)o->item->row->import_command_id, o->arr->name);
+		outcome_set(o, "done", NULL);
+		return;
+	}
 	if (arr_check(c, req) == -1) {
 		outcome_set(o, "failed", http_failure(req, why, sizeof(why)));
 		o->in->sw->partial = true;
@@ -1104,6 +1120,10 @@ sweep_act(struct sweep *sw)
 
 /* ---- record ----------------------------------------------------------- */
 
+/* Rows removed by retention per run, and pages given back after it. */
+#define RETENTION_BATCH	5000
+#define VACUUM_PAGES	2000
+
 int
 sweep_record(struct sweep *sw)
 {
@@ -1195,8 +1215,21 @@ sweep_record(struct sweep *sw)
 		if (r == -1)
 			goto fail;
 	}
-	if (state_meta_set(sw->st, "clock", sw->now) == -1 ||
-	    state_meta_set(sw->st, "clock_pending", sw->clock_pending) == -1)
+	{
+		const struct settings *set = &sw->cfg->settings;
+		int64_t gone, acts;
+		/* Retention, in small batches: a year of runs stays bounded. */
+		if (state_prune(sw->st, set->gone_row_days > 0 ?
+		    sw->now - (int64_t)set->gone_row_days * 86400 : 0,
+		    set->history_days > 0 ? sw->now - (int64_t)set->history_days * 86400 : 0,
+		    RETENTION_BATCH, &gone, &acts) == -1)
+			goto fail;
+		if (gone + acts > 0)
+			log_debug("retention: %lld gone row(s) and %lld audit row(s) removed",
+			    (long long)gone, (long long)acts);
+	}
+	/* The clock itself is the instances' last_sweep. */
+	if (state_meta_set(sw->st, "clock_pending", sw->clock_pending) == -1)
 		goto fail;
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct state_action a;
@@ -1204,6 +1237,15 @@ sweep_record(struct sweep *sw)
 		    strcmp(sw->outcomes.v[i]->result, "held") == 0)
 			continue;
 		outcome_audit(sw, sw->outcomes.v[i], &a);
+		/* The same failure run after run: recorded once per torrent and cause. */
+		if (strcmp(a.result, "failed") == 0 &&
+		    state_action_repeats(sw->st, &a, sw->outcomes.v[i]->audit_id)) {
+			free((char *)(uintptr_t)a.reason);
+			if (sw->outcomes.v[i]->audit_id > 0 &&
+			    state_drop_action(sw->st, sw->outcomes.v[i]->audit_id) == -1)
+				goto fail;
+			continue;
+		}
 		int r = sw->outcomes.v[i]->audit_id > 0 ?
 		    state_settle_action(sw->st, sw->outcomes.v[i]->audit_id, &a) :
 		    state_add_action(sw->st, &a);
@@ -1214,6 +1256,7 @@ sweep_record(struct sweep *sw)
 	test_kill_point("commit");
 	if (state_commit(sw->st) == -1)
 		goto fail;
+	state_vacuum_step(sw->st, VACUUM_PAGES);
 	rc = 0;
 	goto out;
 fail:

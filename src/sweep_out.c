@@ -1,4 +1,7 @@
 /* sweep_out: --json and human output, sweep_run and the read-only commands. */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +204,13 @@ open_state(struct sweep *sw, const char *path, bool readonly, bool sweeping)
 		return -1;
 	if (sw->clock_shift != 0 && readonly)
 		state_rows_shift(&sw->rows, sw->clock_shift);
+	if (sw->rows.n == 0) {
+		struct state_instance *v = NULL;
+		size_t n = 0;
+		if (state_load_instances(sw->st, &v, &n) == 0 && n == 0)
+			sw->adopt = true;
+		state_instances_free(v, n);
+	}
 	return 0;
 }
 
@@ -214,6 +224,16 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 	json_t *doc;
 
 	if (!opt->dry_run) {
+		/* The lock keeps the pid of the last run: a file gone beside it was lost. */
+		struct stat sb;
+		char *lockp = xasprintf("%s.lock", path);
+		if (lstat(path, &sb) == -1 && errno == ENOENT && lstat(lockp, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_size > 0)
+			log_warn("%s: the state file is missing but its lock file %s shows "
+			    "earlier runs (deleted or moved?): starting a new one; torrents "
+			    "completed more than 24 h ago are taken as imported already",
+			    path, lockp);
+		free(lockp);
 		lockfd = state_lock(path);
 		if (lockfd == -2)
 			return EXIT_LOCKED;

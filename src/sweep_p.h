@@ -113,6 +113,7 @@ struct sweep {
 	int64_t			 t0;
 	bool			 partial;
 	bool			 state_failed;	/* the intents could not be written: nothing sent */
+	bool			 adopt;		/* first sweep on a new state file */
 	bool			 clock_refuse;	/* a clock jump: no deletion or blocklist */
 	int64_t			 clock_pending;	/* a jump to confirm next run (recorded) */
 	int64_t			 clock_shift;	/* an accepted jump (dry run: applied in memory) */
