@@ -513,6 +513,11 @@ arr_check(struct arr_client *c, struct http_request *req)
 		return 0;
 	if (req->status == 401)
 		arr_client_fail(c, req->endpoint, "HTTP 401: APIKey rejected");
+	else if (req->status == 301 || req->status == 302 || req->status == 307 ||
+	    req->status == 308)
+		/* An Arr answers 307 to a path without its URL base. */
+		arr_client_fail(c, req->endpoint, "HTTP %ld: redirected; the Arr's URL "
+		    "Base (Settings, General) is probably missing from URI", req->status);
 	else
 		arr_client_fail(c, req->endpoint, "%s", http_failure(req, why, sizeof(why)));
 	return -1;

@@ -1587,10 +1587,21 @@ finish_instance(struct parser *p, struct instance_config *ic,
 			else
 				herr(p, hdr, "Host", "%s", why);
 		} else {
+			/*
+			 * A Host given as a URL without a port ("https://seedbox/qbt",
+			 * behind a proxy) means its scheme's port, not 8080, unless
+			 * Port is set.
+			 */
 			if (u.port != 0)
 				ic->port = u.port;
-			ic->base_url = xasprintf("%s://%s:%d%s", u.scheme,
-			    u.host, ic->port, u.path);
+			else if (strstr(ic->host, "://") != NULL && st->set[K_PORT] == NULL)
+				ic->port = strcmp(u.scheme, "https") == 0 ? 443 : 80;
+			if (u.port == 0 && (ic->port == 443 || ic->port == 80) &&
+			    strcmp(u.scheme, ic->port == 443 ? "https" : "http") == 0)
+				ic->base_url = xasprintf("%s://%s%s", u.scheme, u.host, u.path);
+			else
+				ic->base_url = xasprintf("%s://%s:%d%s", u.scheme,
+				    u.host, ic->port, u.path);
 			url_free(&u);
 		}
 		free(whybuf);

@@ -170,3 +170,27 @@ class SameHashTwoInstancesTest(Env):
         self.assertEqual([c for c in self.arr.calls() if c["method"] != "GET"], [])
         self.assertIsNotNone(b.torrent(spec.hash))
         self.assertTrue(os.path.exists(spec.content_path))
+
+
+class UrlBaseTest(Env):
+
+    n_instances = 1
+
+    def test_307_says_the_url_base_is_probably_missing(self):
+        arr = H.FakeArr("radarr", url_base="/radarr", workdir=self.tmp)
+        arr.start()
+        self.addCleanup(arr.stop)
+        a = self.qbt[0]
+        spec = self.torrent("Url.Base.Missing", size=30000)
+        a.create_category("failed")
+        a.add(spec, category="failed", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\n\n"
+                    + instance_section("qBit", a)
+                    + "[Radarr-Movies]\nCategory = radarr\nURI = %s\nAPIKey = %s\n"
+                    % (arr.root_url, arr.api_key))
+        r = self.sweep("--json", check=1)
+        self.assertIn("Radarr-Movies: queue: HTTP 307: redirected; the Arr's URL Base "
+                      "(Settings, General) is probably missing from URI", r.stderr)
+        self.assertEqual([x for x in r.json()["actions"] if x["action"] == "delete"], [])
+        self.assertIsNotNone(a.torrent(spec.hash))

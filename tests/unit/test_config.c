@@ -937,7 +937,11 @@ static const struct host_case host_cases[] = {
 	{ "http://h:9090", "8080", "http://h:9090", 9090 },
 	{ "http://h", "8081", "http://h:8081", 8081 },
 	{ "https://seed.example.com/qbt/", "443",
-	    "https://seed.example.com:443/qbt", 443 },
+	    "https://seed.example.com/qbt", 443 },
+	/* A URL without a port: its scheme's, not 8080 (Port unset). */
+	{ "https://seedbox.example.com/qbt", NULL, "https://seedbox.example.com/qbt", 443 },
+	{ "http://nas.lan", NULL, "http://nas.lan", 80 },
+	{ "https://h/x", "8443", "https://h:8443/x", 8443 },
 	{ "HTTPS://h:8443/a/b", NULL, "https://h:8443/a/b", 8443 },
 	{ "https://[fe80::1]:9443/", NULL, "https://[fe80::1]:9443", 9443 },
 	{ "h:7000", NULL, "http://h:7000", 7000 },
@@ -1312,7 +1316,7 @@ test_print(void **state)
 	assert_contains(out, "APIKey = \"********\"");
 	assert_contains(out, "WebhookURL = \"********\"");
 	assert_contains(out, "[Sonarr-TV.Torrent.SeedingMode]");
-	assert_contains(out, "# base URL: https://seed.example.com:443/qbt");
+	assert_contains(out, "# base URL: https://seed.example.com/qbt");
 	assert_contains(out, "MaxSeedingTime = 7200");
 	assert_contains(out, "URI = \"http://sonarr:8989\"");
 
