@@ -530,12 +530,12 @@ struct queue_fetch {
 };
 
 static char *
-queue_path(const struct arr_client *c, int page)
+queue_path(const struct arr_client *c, int64_t page_size)
 {
 	static const char *const unknown[] = { "includeUnknownMovieItems",
 	    "includeUnknownSeriesItems", "includeUnknownArtistItems" };
 
-	return xasprintf("queue?page=%d&pageSize=%d&%s=true", page, QUEUE_PAGE_SIZE,
+	return xasprintf("queue?page=1&pageSize=%lld&%s=true", (long long)page_size,
 	    unknown[c->ac->kind]);
 }
 
@@ -562,14 +562,22 @@ queue_page_done(struct http_request *req)
 			    "queue (at most %d); not paging through it",
 			    (long long)total, QUEUE_MAX_RECORDS);
 			c->queue_failed = true;
-		} else if (req->tag == 1) {
-			/* First page: ask for the rest in parallel. */
+		} else if (req->tag == 1 && total > QUEUE_PAGE_SIZE) {
+			/*
+			 * More than one page: the Arr sorts its queue in memory by
+			 * time left, which moves while one pages through it, so a
+			 * record could be seen twice or never.  Ask again for all
+			 * of it in one page (pageSize has no upper limit).
+			 */
+			for (size_t i = 0; i < c->n_records; i++)
+				queue_record_clear(&c->records[i]);
+			c->n_records = 0;
 			c->total_records = total;
-			for (int p = 2; (int64_t)(p - 1) * QUEUE_PAGE_SIZE < total; p++) {
-				c->pages_pending++;
-				arr_call(c, qf->h, "GET", "queue", queue_path(c, p), NULL,
-				    queue_page_done, qf);
-			}
+			c->pages_pending++;
+			arr_call(c, qf->h, "GET", "queue", queue_path(c, total), NULL,
+			    queue_page_done, qf);
+		} else if (req->tag == 1) {
+			c->total_records = total;
 		}
 	}
 	if (c->pages_pending == 0) {
@@ -621,7 +629,8 @@ arr_fetch_queue(struct arr_client *c, struct http *h, void (*done_all)(struct ar
 	 * tell which record is which instance's when a hash is on two.
 	 */
 	c->pages_pending = 2;
-	req = arr_request(c, "GET", "queue", queue_path(c, 1), NULL, queue_page_done, qf);
+	req = arr_request(c, "GET", "queue", queue_path(c, QUEUE_PAGE_SIZE), NULL,
+	    queue_page_done, qf);
 	req->tag = 1;	/* page 1's answer fans out the remaining pages */
 	http_submit(h, req);
 	http_submit(h, arr_request(c, "GET", "downloadclient", xstrdup("downloadclient"),

@@ -336,6 +336,8 @@ struct batch {
 	struct sweep	*sw;
 	struct outcome	**v;
 	size_t		 n;
+	bool		 bulk;		/* a queue/bulk of several downloads */
+	int		 skip;		/* its skipRedownload */
 };
 
 static void
@@ -526,6 +528,62 @@ arr_batch_done(struct http_request *req)
 	settle_batch(b, ok, ok ? NULL : why);
 }
 
+static void send_queue_blocklist(struct sweep *sw, struct batch *b);
+
+/*
+ * queue/bulk answers 404 before removing anything when one id is no longer
+ * in the queue: then each download is sent on its own, so that one that
+ * vanished does not hold back the others.
+ */
+static void
+bulk_done(struct http_request *req)
+{
+	struct batch *b = req->arg;
+
+	if (req->status == 404 && b->n > 1) {
+		log_info("%s: queue/bulk: HTTP 404 (a record left the queue): "
+		    "blocklisting each download on its own", b->v[0]->arr->name);
+		for (size_t i = 0; i < b->n; i++) {
+			struct batch *one = batch_new(b->sw);
+			one->skip = b->skip;
+			batch_add(one, b->v[i]);
+			send_queue_blocklist(b->sw, one);
+		}
+		free(b->v);
+		free(b);
+		return;
+	}
+	arr_batch_done(req);
+}
+
+/* DELETE the queue records of a batch's downloads, blocklisting them. */
+static void
+send_queue_blocklist(struct sweep *sw, struct batch *b)
+{
+	struct arr_client *c = sweep_arr_client(sw, b->v[0]->arr);
+	const char *flags = b->skip ?
+	    "removeFromClient=false&blocklist=true&skipRedownload=true" :
+	    "removeFromClient=false&blocklist=true&skipRedownload=false";
+	int64_t *ids = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t k = 0; k < b->v[i]->record->n_ids; k++) {
+			ids = xreallocarray(ids, n + 1, sizeof(*ids));
+			ids[n++] = b->v[i]->record->ids[k];
+		}
+	b->bulk = b->n > 1;
+	if (n == 1)
+		arr_call(c, sw->http, "DELETE", "queue/{id}",
+		    xasprintf("queue/%lld?%s", (long long)ids[0], flags), NULL,
+		    arr_batch_done, b);
+	else
+		arr_call(c, sw->http, "DELETE", "queue/bulk",
+		    xasprintf("queue/bulk?%s", flags), arr_bulk_body(ids, n),
+		    bulk_done, b);
+	free(ids);
+}
+
 static void
 send_blocklists(struct sweep *sw)
 {
@@ -554,16 +612,8 @@ send_blocklists(struct sweep *sw)
 				free(ids);
 				continue;
 			}
-			const char *flags = skip ? "removeFromClient=false&blocklist=true&skipRedownload=true" :
-			    "removeFromClient=false&blocklist=true&skipRedownload=false";
-			if (n == 1)
-				arr_call(&sw->arrs[a], sw->http, "DELETE", "queue/{id}",
-				    xasprintf("queue/%lld?%s", (long long)ids[0], flags), NULL,
-				    arr_batch_done, b);
-			else
-				arr_call(&sw->arrs[a], sw->http, "DELETE", "queue/bulk",
-				    xasprintf("queue/bulk?%s", flags), arr_bulk_body(ids, n),
-				    arr_batch_done, b);
+			b->skip = skip;
+			send_queue_blocklist(sw, b);
 			free(ids);
 		}
 	}

@@ -194,3 +194,70 @@ class UrlBaseTest(Env):
                       "(Settings, General) is probably missing from URI", r.stderr)
         self.assertEqual([x for x in r.json()["actions"] if x["action"] == "delete"], [])
         self.assertIsNotNone(a.torrent(spec.hash))
+
+
+class QueueReadTest(Env):
+
+    n_instances = 1
+
+    def test_a_long_queue_is_read_as_one_page_of_total_records(self):
+        arr = self.fake_arr("radarr")
+        a = self.qbt[0]
+        spec = self.torrent("Deep.In.The.Queue", size=30000)
+        a.create_category("failed")
+        a.add(spec, category="failed", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+        others = [{"downloadId": "%040X" % (i + 1), "movieId": 1000 + i}
+                  for i in range(1200)]
+        arr.set_queue(others + [{"downloadId": spec.hash_upper, "movieId": 7}])
+        # Written directly: this fake keeps its queue as set (not following
+        # the categories), so the download stays queued however it moves.
+        self.cfg = H.write_config(self.tmp, "[Settings]\nIgnoreTorrentsYoungerThan = 0\n\n"
+                                  + instance_section("qBit", a)
+                                  + arr_section("Radarr-Movies", "radarr", arr))
+        r = self.sweep("--json", check=0)
+        acts = sorted((x["action"], x["result"]) for x in r.json()["actions"]
+                      if x["action"] != "create_category")
+        self.assertEqual(acts, [("blocklist", "done"), ("delete", "done"),
+                                ("search", "done")])
+        sizes = [c["query"].get("pageSize") for c in arr.calls()
+                 if c["path"] == "/api/v3/queue" and c["method"] == "GET"]
+        self.assertEqual(sizes, ["1000", "1201"])
+        self.assertEqual([c["query"].get("page") for c in arr.calls()
+                          if c["path"] == "/api/v3/queue"], ["1", "1"])
+
+    def test_bulk_404_does_not_skip_the_other_downloads(self):
+        arr = self.fake_arr("radarr")
+        a = self.qbt[0]
+        a.create_category("failed")
+        one = self.torrent("Bulk.One", size=30000)
+        two = self.torrent("Bulk.Two", size=31000)
+        for spec in (one, two):
+            a.add(spec, category="failed", skip_checking=True)
+            a.wait_state(spec.hash, SEEDING)
+        arr.set_queue([{"downloadId": one.hash_upper, "movieId": 1},
+                       {"downloadId": two.hash_upper, "movieId": 2}])
+        ids = {r["downloadId"]: r["id"] for r in arr.queue()}
+        # The Arr drops Bulk.Two between our read and our delete: the bulk
+        # call answers 404 and removes nothing, as Radarr does; so does
+        # Bulk.Two's own delete then.
+        arr.set_fault("DELETE", "/queue/bulk$", "404", count=1)
+        arr.set_fault("DELETE", "/queue/%d$" % ids[two.hash_upper], "404", count=1)
+        self.cfg = H.write_config(self.tmp, "[Settings]\nIgnoreTorrentsYoungerThan = 0\n\n"
+                                  + instance_section("qBit", a)
+                                  + arr_section("Radarr-Movies", "radarr", arr))
+        r = self.sweep("--json", check=1)
+        got = sorted((x["name"], x["action"], x["result"]) for x in r.json()["actions"]
+                     if x["action"] != "create_category")
+        self.assertEqual(got, [("Bulk.One", "blocklist", "done"),
+                               ("Bulk.One", "delete", "done"),
+                               ("Bulk.One", "search", "done"),
+                               ("Bulk.Two", "blocklist", "failed"),
+                               ("Bulk.Two", "delete", "skipped"),
+                               ("Bulk.Two", "search", "skipped")])
+        dels = sorted(c["path"] for c in arr.calls() if c["method"] == "DELETE")
+        self.assertEqual(dels, sorted(["/api/v3/queue/bulk",
+                                       "/api/v3/queue/%d" % ids[one.hash_upper],
+                                       "/api/v3/queue/%d" % ids[two.hash_upper]]))
+        H.wait_until(lambda: a.torrent(one.hash) is None, what="Bulk.One deleted")
+        self.assertIsNotNone(a.torrent(two.hash))
