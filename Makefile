@@ -101,7 +101,13 @@ check:
 	@$(SUBMAKE) build-check
 	@sh tests/run-tests.sh all $(UNIT_BINS)
 
-build-check: $(PROG) build/san/$(PROG) build/hooks/$(PROG) $(UNIT_BINS)
+build-check: $(PROG) build/san/$(PROG) build/hooks/$(PROG) $(UNIT_BINS) build/rel/policy-alone
+
+# policy decides on records, config and the clock: it links without the
+# clients, the state file or their libraries.
+POLICY_OBJS = policy records config config_read util log
+build/rel/policy-alone: tests/unit/policy_alone.c $(POLICY_OBJS:%=build/rel/%.o)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(POLICY_OBJS:%=build/rel/%.o)
 
 integration:
 	@sh tests/deps.sh check

@@ -24,22 +24,6 @@ arr_client_init(struct arr_client *c, const struct arr_config *ac, long timeout_
 }
 
 void
-queue_record_clear(struct queue_record *r)
-{
-	free(r->download_id);
-	free(r->client);
-	free(r->ids);
-	free(r->media_ids);
-	free(r->status);
-	free(r->tracked_state);
-	free(r->tracked_status);
-	for (size_t i = 0; i < r->n_messages; i++)
-		free(r->messages[i]);
-	free(r->messages);
-	memset(r, 0, sizeof(*r));
-}
-
-void
 arr_client_free(struct arr_client *c)
 {
 	for (size_t i = 0; i < c->n_records; i++)

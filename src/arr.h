@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "http.h"
-#include "policy.h"
+#include "records.h"
 
 /* One of the Arr's download clients: where it reaches qBittorrent. */
 struct arr_dlclient {
@@ -42,8 +42,6 @@ struct arr_client {
 
 void	arr_client_init(struct arr_client *c, const struct arr_config *ac, long timeout_s);
 void	arr_client_free(struct arr_client *c);
-
-void	queue_record_clear(struct queue_record *r);
 
 /* "/api/v3" or "/api/v1". */
 const char *arr_api_prefix(enum arr_kind kind);

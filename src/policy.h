@@ -23,8 +23,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "qbit.h"
-#include "state.h"
+#include "records.h"
 
 /* The action vocabulary, shared with the audit table and --json (add, never rename). */
 enum action_kind {
@@ -64,21 +63,6 @@ enum queue_fact {
 	QUEUE_AMBIGUOUS		/* the hash is on several instances and the Arr's
 				   download clients do not tell which record is
 				   this instance's: keep and report */
-};
-
-/* One download in an Arr's queue (Sonarr's per-episode records merged). */
-struct queue_record {
-	char	*download_id;		/* upper-case hash */
-	char	*client;		/* the Arr's name of its download client, or "" */
-	int64_t	*ids;			/* queue record ids */
-	size_t	 n_ids;
-	int64_t	*media_ids;		/* movieId / episodeId / albumId, for a search */
-	size_t	 n_media_ids;
-	char	*status;
-	char	*tracked_state;
-	char	*tracked_status;
-	char	**messages;		/* every statusMessages[].messages[] */
-	size_t	 n_messages;
 };
 
 /*

@@ -16,37 +16,6 @@
 
 /* ---- pure parsing ---------------------------------------------------- */
 
-void
-qbit_torrent_list_free(struct qbit_torrent_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		struct qbit_torrent *t = &l->items[i];
-		free(t->name);
-		free(t->category);
-		free(t->tags);
-		free(t->state);
-		free(t->content_path);
-		free(t->save_path);
-		free(t->tracker);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-void
-qbit_torrent_list_move(struct qbit_torrent_list *dst, struct qbit_torrent_list *src)
-{
-	if (dst->n + src->n > dst->cap) {
-		dst->cap = dst->n + src->n;
-		dst->items = xreallocarray(dst->items, dst->cap, sizeof(*dst->items));
-	}
-	if (src->n > 0)
-		memcpy(dst->items + dst->n, src->items, src->n * sizeof(*src->items));
-	dst->n += src->n;
-	free(src->items);
-	memset(src, 0, sizeof(*src));
-}
-
 static char *
 json_str(const json_t *obj, const char *key)
 {
@@ -600,35 +569,6 @@ field_reset(struct qbit_torrent *t, const struct torrent_field *tf)
 	}
 }
 
-static void
-torrent_free_fields(struct qbit_torrent *t)
-{
-	free(t->name);
-	free(t->category);
-	free(t->tags);
-	free(t->state);
-	free(t->content_path);
-	free(t->save_path);
-	free(t->tracker);
-}
-
-size_t
-qbit_torrent_list_retain(struct qbit_torrent_list *l,
-    bool (*keep)(const struct qbit_torrent *t, void *arg), void *arg)
-{
-	size_t w = 0;
-
-	for (size_t r = 0; r < l->n; r++) {
-		if (keep(&l->items[r], arg))
-			l->items[w++] = l->items[r];
-		else
-			torrent_free_fields(&l->items[r]);
-	}
-	size_t dropped = l->n - w;
-	l->n = w;
-	return dropped;
-}
-
 /*
  * One object of the array: its fields into t.  *ok is false when the entry
  * must be skipped (no valid hash, a NUL in a string).  Returns false on
@@ -784,7 +724,7 @@ qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *out,
 				struct qbit_torrent t;
 				bool keep;
 				if (!jp_torrent(&j, &t, &keep, &key, &val)) {
-					torrent_free_fields(&t);
+					qbit_torrent_clear(&t);
 					goto fail;
 				}
 				if (keep) {
@@ -795,7 +735,7 @@ qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *out,
 					}
 					out->items[out->n++] = t;
 				} else {
-					torrent_free_fields(&t);
+					qbit_torrent_clear(&t);
 					if (skipped != NULL)
 						(*skipped)++;
 				}
@@ -830,7 +770,7 @@ fail:
 		*skipped = 0;
 	/* Refused whole: nothing of this document is kept. */
 	for (size_t i = first; i < out->n; i++)
-		torrent_free_fields(&out->items[i]);
+		qbit_torrent_clear(&out->items[i]);
 	out->n = first;
 out:
 	buf_free(&key);
@@ -886,15 +826,6 @@ qbit_parse_files(const char *data, size_t len, struct qbit_file_list *out,
 	return 0;
 }
 
-void
-qbit_file_list_free(struct qbit_file_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->items[i].name);
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
 int
 qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
     char *err, size_t errlen)
@@ -922,17 +853,6 @@ qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
 	return 0;
 }
 
-void
-qbit_tracker_list_free(struct qbit_tracker_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].url);
-		free(l->items[i].msg);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
 int
 qbit_parse_free_space(const char *data, size_t len, int64_t *out, char *err, size_t errlen)
 {
@@ -949,30 +869,6 @@ qbit_parse_free_space(const char *data, size_t len, int64_t *out, char *err, siz
 	*out = json_int(json_object_get(doc, "server_state"), "free_space_on_disk", -1);
 	json_decref(doc);
 	return 0;
-}
-
-bool
-qbit_has_tag(const char *tags, const char *tag)
-{
-	size_t n = strlen(tag);
-	const char *p = tags;
-
-	if (tags == NULL || n == 0)
-		return false;
-	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
-			p++;
-		const char *e = p;
-		while (*e != '\0' && *e != ',')
-			e++;
-		const char *te = e;
-		while (te > p && te[-1] == ' ')
-			te--;
-		if ((size_t)(te - p) == n && strncmp(p, tag, n) == 0)
-			return true;
-		p = e;
-	}
-	return false;
 }
 
 bool

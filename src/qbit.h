@@ -14,45 +14,7 @@
 
 #include "config.h"
 #include "http.h"
-
-/* One torrent as listed by torrents/info: only the fields rules use. */
-struct qbit_torrent {
-	char	 hash[41];	/* lower-case hex */
-	char	*name;
-	char	*category;
-	char	*tags;		/* ", "-joined, as qBittorrent sends them */
-	char	*state;
-	char	*content_path;
-	char	*save_path;
-	char	*tracker;	/* "" unless a tracker works */
-	double	 progress;
-	double	 ratio;
-	double	 availability;
-	int64_t	 size;
-	int64_t	 amount_left;
-	int64_t	 added_on;
-	int64_t	 completion_on;
-	int64_t	 last_activity;
-	int64_t	 seeding_time;
-	int64_t	 eta;
-	int64_t	 dl_limit;	/* bytes/s, qBittorrent's value (0 or -1 = none) */
-	int64_t	 up_limit;
-	bool	 force_start;
-};
-
-struct qbit_torrent_list {
-	struct qbit_torrent *items;
-	size_t	 n;
-	size_t	 cap;
-};
-
-void	qbit_torrent_list_free(struct qbit_torrent_list *l);
-/* Move every item of src to the end of dst; src is left empty. */
-void	qbit_torrent_list_move(struct qbit_torrent_list *dst, struct qbit_torrent_list *src);
-
-/* Keep the items keep() accepts, in order; returns how many were dropped. */
-size_t	qbit_torrent_list_retain(struct qbit_torrent_list *l,
-	    bool (*keep)(const struct qbit_torrent *t, void *arg), void *arg);
+#include "records.h"
 
 /*
  * Parse a torrents/info answer (a JSON array) and append every entry to out.
@@ -67,42 +29,15 @@ int	qbit_parse_torrents(const char *data, size_t len, struct qbit_torrent_list *
 int	qbit_parse_categories(const char *data, size_t len, struct strlist *out,
 	    char *err, size_t errlen);
 
-/* One file of torrents/files. */
-struct qbit_file {
-	int	 index;
-	char	*name;		/* path inside the torrent */
-	int	 priority;
-	double	 progress;
-	int64_t	 size;
-};
-struct qbit_file_list {
-	struct qbit_file *items;
-	size_t	 n;
-};
 int	qbit_parse_files(const char *data, size_t len, struct qbit_file_list *out,
 	    char *err, size_t errlen);
-void	qbit_file_list_free(struct qbit_file_list *l);
 
-/* One real tracker of torrents/trackers (DHT/PeX/LSD pseudo-entries dropped). */
-struct qbit_tracker {
-	char	*url;
-	char	*msg;
-	int	 status;	/* 0 disabled, 1 not contacted, 2 working, 3 updating, 4 not working */
-};
-struct qbit_tracker_list {
-	struct qbit_tracker *items;
-	size_t	 n;
-};
 int	qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
 	    char *err, size_t errlen);
-void	qbit_tracker_list_free(struct qbit_tracker_list *l);
 
 /* free_space_on_disk from a sync/maindata answer; -1 when absent. */
 int	qbit_parse_free_space(const char *data, size_t len, int64_t *out,
 	    char *err, size_t errlen);
-
-/* True when tags (", "-joined) contain tag exactly. */
-bool	qbit_has_tag(const char *tags, const char *tag);
 
 /* True for API versions of qBittorrent 5 (webapiVersion >= 2.11.0). */
 bool	qbit_api_is_v5(const char *api_version);

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "file.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -80,77 +81,6 @@ static const char row_columns[] =
     " research_stalled_at, error_reported_at";
 
 /* ---- rows ------------------------------------------------------------ */
-
-void
-state_row_clear(struct state_row *r)
-{
-	free(r->instance);
-	free(r->name);
-	free(r->category);
-	free(r->prev_category);
-	free(r->arr);
-	free(r->state);
-	free(r->import_result);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *
-dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-void
-state_row_copy(struct state_row *dst, const struct state_row *src)
-{
-	*dst = *src;
-	dst->instance = dup_or_null(src->instance);
-	dst->name = dup_or_null(src->name);
-	dst->category = dup_or_null(src->category);
-	dst->prev_category = dup_or_null(src->prev_category);
-	dst->arr = dup_or_null(src->arr);
-	dst->state = dup_or_null(src->state);
-	dst->import_result = dup_or_null(src->import_result);
-}
-
-static bool
-str_same(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-bool
-state_row_same(const struct state_row *a, const struct state_row *b)
-{
-	return strcmp(a->hash, b->hash) == 0 && str_same(a->instance, b->instance) &&
-	    str_same(a->name, b->name) && str_same(a->category, b->category) &&
-	    str_same(a->prev_category, b->prev_category) && str_same(a->arr, b->arr) &&
-	    str_same(a->state, b->state) && a->progress == b->progress &&
-	    a->ratio == b->ratio && a->first_seen == b->first_seen &&
-	    a->gone_at == b->gone_at && a->stalled_since == b->stalled_since &&
-	    a->seeding_since == b->seeding_since &&
-	    a->import_sent_at == b->import_sent_at &&
-	    a->import_command_id == b->import_command_id &&
-	    a->import_attempts == b->import_attempts &&
-	    a->import_next_try == b->import_next_try &&
-	    str_same(a->import_result, b->import_result) &&
-	    a->recheck_sent_at == b->recheck_sent_at &&
-	    a->files_checked_at == b->files_checked_at &&
-	    a->space_paused_at == b->space_paused_at &&
-	    a->research_stalled_at == b->research_stalled_at &&
-	    a->error_reported_at == b->error_reported_at;
-}
-
-void
-state_rows_free(struct state_rows *rows)
-{
-	for (size_t i = 0; i < rows->n; i++)
-		state_row_clear(&rows->items[i]);
-	free(rows->items);
-	memset(rows, 0, sizeof(*rows));
-}
 
 static int
 row_cmp(const void *pa, const void *pb)

@@ -23,51 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "records.h"
+
 #define STATE_SCHEMA_VERSION 2
 
 struct state;
 
-/* One (hash, instance).  Times are epoch seconds; 0 means "not set". */
-struct state_row {
-	char	 hash[41];
-	char	*instance;
-	char	*name;
-	char	*category;
-	char	*prev_category;	/* category before failed/recheck */
-	char	*arr;		/* Arr section name */
-	char	*state;		/* last observed qBittorrent state */
-	double	 progress;
-	double	 ratio;
-	int64_t	 first_seen;
-	int64_t	 last_seen;
-	int64_t	 gone_at;
-	int64_t	 stalled_since;
-	int64_t	 seeding_since;
-	int64_t	 import_sent_at;	/* accepted by the Arr */
-	int64_t	 import_command_id;
-	int	 import_attempts;	/* failed attempts since the last success */
-	int64_t	 import_next_try;
-	char	*import_result;		/* "queued", "completed", "failed: ..." */
-	int64_t	 recheck_sent_at;	/* for errored torrents */
-	int64_t	 files_checked_at;	/* unwanted-files rule done */
-	int64_t	 space_paused_at;	/* we paused it for free space */
-	int64_t	 research_stalled_at;	/* ReSearchStalled done */
-	int64_t	 error_reported_at;
-	bool	 in_db;			/* loaded from the file */
-};
-
-struct state_rows {
-	struct state_row *items;
-	size_t	 n;
-	size_t	 cap;
-};
-
-void	state_row_clear(struct state_row *r);
-/* Deep copy of src into dst (dst must be cleared or fresh). */
-void	state_row_copy(struct state_row *dst, const struct state_row *src);
-/* True when everything but last_seen is the same. */
-bool	state_row_same(const struct state_row *a, const struct state_row *b);
-void	state_rows_free(struct state_rows *rows);
 /* Sort rows for state_rows_find. */
 void	state_rows_sort(struct state_rows *rows);
 struct state_row *state_rows_find(const struct state_rows *rows, const char *instance,

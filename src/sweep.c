@@ -262,6 +262,23 @@ sweep_clock(struct sweep *sw)
 
 /* ---- setup and teardown ---------------------------------------------- */
 
+void
+outcomes_free(struct outcomes *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->v[i]->reason);
+		free(o->v[i]->detail);
+		free(o->v[i]->error);
+		free(o->v[i]->category);
+		free(o->v[i]->media_ids);
+		free(o->v[i]->owed_hash);
+		free(o->v[i]->owed_name);
+		free(o->v[i]);
+	}
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
 int
 sweep_init(struct sweep *sw, const struct config *cfg, const struct sweep_options *opt,
     volatile sig_atomic_t *stop)

@@ -1,5 +1,6 @@
 /*
- * sweep: one run over every configured instance.
+ * sweep: the commands (sweep_commands.c) and one run over every configured
+ * instance, in this order:
  *
  *   discover   log in to every enabled instance and list its managed
  *              categories, all instances in parallel;
@@ -8,7 +9,10 @@
  *              and Arr queues only for the torrents whose rules ask;
  *   act        blocklists, then qBittorrent actions and imports, then
  *              category restores and searches, each phase in parallel;
- *   record     one write transaction: rows, gone rows, instances, audit.
+ *   record     one write transaction: rows, gone rows, instances, audit;
+ *   publish    status page, metrics, notifications (sweep_publish.c).
+ * sweep_run (sweep_commands.c) drives these; status, explain and history
+ * reuse discover, reconcile and decide without acting.
  */
 #ifndef QBITRR_SWEEP_H
 #define QBITRR_SWEEP_H

@@ -19,23 +19,6 @@ torrent_of(const struct item *it)
 
 /* ---- outcomes -------------------------------------------------------- */
 
-void
-outcomes_free(struct outcomes *o)
-{
-	for (size_t i = 0; i < o->n; i++) {
-		free(o->v[i]->reason);
-		free(o->v[i]->detail);
-		free(o->v[i]->error);
-		free(o->v[i]->category);
-		free(o->v[i]->media_ids);
-		free(o->v[i]->owed_hash);
-		free(o->v[i]->owed_name);
-		free(o->v[i]);
-	}
-	free(o->v);
-	memset(o, 0, sizeof(*o));
-}
-
 static struct outcome *
 outcome_new(struct sweep *sw, struct inst *in, struct item *it, enum action_kind kind,
     const char *rule, const char *reason)

@@ -1,7 +1,10 @@
 /*
- * sweep_p.h: what the files of the sweep module share (sweep.c discovers,
- * reconciles and decides; sweep_act.c acts and records; sweep_out.c prints
- * and implements the read-only commands).  Not a public interface.
+ * sweep_p.h: what the files of the sweep module share.  A run reads in
+ * one direction: sweep_commands.c (the commands, sweep_run) calls sweep.c
+ * (discover, reconcile, decide), then sweep_act.c (act, record), then
+ * sweep_publish.c.  Nothing calls into sweep_commands.c, sweep.c calls
+ * none of the later files, and no two objects need each other
+ * (tests/lint.sh checks it).  Not a public interface.
  */
 #ifndef QBITRR_SWEEP_P_H
 #define QBITRR_SWEEP_P_H

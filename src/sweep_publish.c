@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "file.h"
 #include "log.h"
 #include "policy.h"
 #include "state.h"

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -44,6 +45,9 @@ void	buf_free(struct buf *b);
 
 /* Percent-encode s for a URL query or form body; appended to b. */
 void	buf_urlencode(struct buf *b, const char *s);
+
+/* Equal strings, or both NULL. */
+bool	str_same(const char *a, const char *b);
 
 /* ASCII case-insensitive substring search; NULL when absent. */
 const char *str_casestr(const char *hay, const char *needle);
@@ -76,17 +80,4 @@ int64_t	monotonic_ms(void);
  * A no-op unless built with -DQBITRR_TEST_HOOKS.
  */
 void	test_kill_point(const char *point);
-
-/* Write data to path atomically (temp file in the same folder, fsync, rename). */
-int	write_file_atomic(const char *path, const char *data, size_t len);
-
-/*
- * Open path (flags as open(2)) without following a symbolic link, and
- * check with fstat that it is a regular file with a single link.  Errors
- * are logged naming path and what ("lock file"), except ENOENT without
- * O_CREAT.  Returns the descriptor (close-on-exec) or -1 with errno set
- * (ELOOP: a symbolic link).
- */
-int	open_nofollow(const char *path, int flags, mode_t mode, const char *what);
-
 #endif

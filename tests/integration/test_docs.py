@@ -473,7 +473,7 @@ class ManPageCommandTest(IntegrationTestCase):
         for k in list(doc) + list(doc["instances"][0]) + list(doc["stats"]):
             self.assertIn('"%s"' % k, text)
         # The torrent keys of torrent_json() (no torrent is found here).
-        src = read(os.path.join(SRC, "sweep_out.c"))
+        src = read(os.path.join(SRC, "sweep_commands.c"))
         fn = src[src.index("torrent_json(const struct item *it)"):]
         fn = fn[:fn.index("action_json(const struct outcome *o)")]
         keys = re.findall(r'"(\w+)", ', fn[fn.index("json_pack("):])

@@ -1,4 +1,10 @@
-/* sweep_out: --json and human output, sweep_run and the read-only commands. */
+/*
+ * sweep_commands: the commands, top of the sweep's one-way flow.  sweep_run
+ * opens the state and lock, then calls the phases in order (sweep.c:
+ * discover, reconcile, decide; sweep_act.c: act, record; sweep_publish.c:
+ * status page, metrics, notifications) and prints --json or the summary;
+ * status, explain and history read the same phases without acting.
+ */
 #include <sys/stat.h>
 
 #include <errno.h>
