@@ -444,18 +444,11 @@ arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
 void
 arr_client_fail(struct arr_client *c, const char *endpoint, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	http_client_failure(&c->error, c->ac->name, endpoint, fmt, ap);
 	va_end(ap);
-	if (c->error == NULL) {
-		c->error = xasprintf("%s: %s", endpoint, msg);
-		log_error("%s: %s: %s", c->ac->name, endpoint, msg);
-	} else {
-		log_debug("%s: %s: %s", c->ac->name, endpoint, msg);
-	}
 }
 
 static struct http_request *

@@ -1,4 +1,5 @@
 /* http: libcurl multi loop with per-request completion callbacks (see http.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,4 +472,19 @@ http_failure(const struct http_request *req, char *buf, size_t n)
 	else
 		snprintf(buf, n, "HTTP %ld", req->status);
 	return buf;
+}
+
+void
+http_client_failure(char **first, const char *name, const char *endpoint,
+    const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (*first == NULL) {
+		*first = xasprintf("%s: %s", endpoint, msg);
+		log_error("%s: %s: %s", name, endpoint, msg);
+	} else {
+		log_debug("%s: %s: %s", name, endpoint, msg);
+	}
 }

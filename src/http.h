@@ -12,6 +12,7 @@
 #define QBITRR_HTTP_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -89,5 +90,13 @@ const struct http_stats *http_stats(const struct http *h);
 
 /* A short human description of what went wrong, e.g. "HTTP 500" or "timed out after 30 s". */
 const char *http_failure(const struct http_request *req, char *buf, size_t n);
+
+/*
+ * A client's failure (qBittorrent instance or Arr named name): the first
+ * one is kept in *first ("endpoint: message") and logged as an error, the
+ * ones after it only at debug level, so a dead server is one error line.
+ */
+void	 http_client_failure(char **first, const char *name, const char *endpoint,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 #endif

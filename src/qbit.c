@@ -963,18 +963,11 @@ qbit_client_free(struct qbit_client *qc)
 void
 qbit_client_fail(struct qbit_client *qc, const char *endpoint, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	http_client_failure(&qc->error, qc->ic->name, endpoint, fmt, ap);
 	va_end(ap);
-	if (qc->error == NULL) {
-		qc->error = xasprintf("%s: %s", endpoint, msg);
-		log_error("%s: %s: %s", qc->ic->name, endpoint, msg);
-	} else {
-		log_debug("%s: %s: %s", qc->ic->name, endpoint, msg);
-	}
 }
 
 struct call_ctx {
