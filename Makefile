@@ -49,6 +49,7 @@ $(PROG): build/rel/main.o build/rel/libqbitrr.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ build/rel/main.o build/rel/libqbitrr.a $(PKG_LIBS)
 
 build/rel/libqbitrr.a: $(REL_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $(REL_OBJS)
 
 build/rel/%.o: src/%.c
@@ -60,6 +61,7 @@ build/san/$(PROG): build/san/main.o build/san/libqbitrr.a
 	$(CC) $(SAN_OPT) $(SANFLAGS) $(LDFLAGS) -o $@ build/san/main.o build/san/libqbitrr.a $(PKG_LIBS)
 
 build/san/libqbitrr.a: $(SAN_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $(SAN_OBJS)
 
 build/san/%.o: src/%.c
