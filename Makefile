@@ -74,6 +74,7 @@ build/hooks/$(PROG): build/hooks/main.o build/hooks/libqbitrr.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ build/hooks/main.o build/hooks/libqbitrr.a $(PKG_LIBS)
 
 build/hooks/libqbitrr.a: $(HOOK_OBJS)
+	rm -f $@
 	$(AR) rcs $@ $(HOOK_OBJS)
 
 build/hooks/%.o: src/%.c
