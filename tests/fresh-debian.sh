@@ -66,6 +66,9 @@ done'
 # A private mount namespace: every mount below goes away with it.
 unshare --mount --propagation private sh -c '
 	root=$1; script=$2
+	# The tree is its own mount, as / is on a real machine (unshare --mount
+	# inside it needs that).
+	mount --bind "$root" "$root" &&
 	mount --rbind /dev "$root/dev" &&
 	mount -t proc proc "$root/proc" &&
 	mount -t sysfs sysfs "$root/sys" &&
