@@ -132,7 +132,14 @@ arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
 		size_t j;
 		json_array_foreach(sm, j, m) {
 			const json_t *msgs = json_object_get(m, "messages"), *s;
+			const json_t *title = json_object_get(m, "title");
 			size_t l;
+			/* Lidarr puts a whole-release rejection in the title only. */
+			if (json_is_string(title) && json_array_size(msgs) == 0) {
+				r->messages = xreallocarray(r->messages, r->n_messages + 1,
+				    sizeof(char *));
+				r->messages[r->n_messages++] = xstrdup(json_string_value(title));
+			}
 			json_array_foreach(msgs, l, s) {
 				if (!json_is_string(s))
 					continue;
@@ -437,6 +444,11 @@ arr_parse_command(const char *data, size_t len, int64_t *id, char *status,
 	*id = json_integer_value(v);
 	v = json_object_get(doc, "status");
 	snprintf(status, status_len, "%s", json_is_string(v) ? json_string_value(v) : "unknown");
+	/* A scan that imported nothing still ends "completed", result "unsuccessful". */
+	v = json_object_get(doc, "result");
+	if (strcmp(status, "completed") == 0 && json_is_string(v) &&
+	    strcmp(json_string_value(v), "unsuccessful") == 0)
+		snprintf(status, status_len, "unsuccessful");
 	json_decref(doc);
 	return 0;
 }

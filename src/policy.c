@@ -728,10 +728,20 @@ rule_arr_error(struct chain *c)
 		trace(c->d, "arr-import-error: needs the Arr queue");
 		return false;
 	}
+	/*
+	 * importPending with a warning; since Radarr 5.8, Sonarr 4.0.5 and
+	 * Lidarr 2.10.1 rejected files are importBlocked, and Lidarr marks
+	 * rejected tracks importFailed (warning or error).
+	 */
 	if (in->facts.queue != QUEUE_PRESENT || q == NULL || q->status == NULL ||
 	    strcasecmp(q->status, "completed") != 0 || q->tracked_state == NULL ||
-	    strcasecmp(q->tracked_state, "importPending") != 0 || q->tracked_status == NULL ||
-	    strcasecmp(q->tracked_status, "warning") != 0) {
+	    q->tracked_status == NULL ||
+	    !((strcasecmp(q->tracked_state, "importPending") == 0 &&
+	    strcasecmp(q->tracked_status, "warning") == 0) ||
+	    ((strcasecmp(q->tracked_state, "importBlocked") == 0 ||
+	    strcasecmp(q->tracked_state, "importFailed") == 0) &&
+	    (strcasecmp(q->tracked_status, "warning") == 0 ||
+	    strcasecmp(q->tracked_status, "error") == 0)))) {
 		trace(c->d, "arr-import-error: no (no import warning in the queue)");
 		return false;
 	}

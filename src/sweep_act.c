@@ -920,8 +920,12 @@ apply_results(struct sweep *sw)
 			if (done) {
 				free(r->import_result);
 				r->import_result = xstrdup(o->command_status);
+				/* Unsuccessful: completed, nothing imported; orphaned:
+				 * the Arr restarted while it ran.  Said once: final. */
 				if (strcmp(o->command_status, "failed") == 0 ||
-				    strcmp(o->command_status, "aborted") == 0) {
+				    strcmp(o->command_status, "aborted") == 0 ||
+				    strcmp(o->command_status, "unsuccessful") == 0 ||
+				    strcmp(o->command_status, "orphaned") == 0) {
 					char safe[300];
 					log_warn("%s: %.8s %s: %s import command %lld %s",
 					    o->in->qc.ic->name, r->hash,

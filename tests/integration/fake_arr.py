@@ -1050,6 +1050,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         result = "successful"
         status = want if want in ("completed", "failed", "aborted",
                                   "cancelled", "orphaned") else "completed"
+        if want == "unsuccessful":
+            result = "unsuccessful"   # completed, nothing imported
         if c["name"] == SCAN_COMMAND[st.kind] and status == "completed":
             path = body.get("path")
             if path is not None and path == "":
@@ -1070,7 +1072,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             c["exception"] = "FakeArr: scenario result %s" % status
             c["message"] = "Failed"
         else:
-            c["message"] = "Completed"
+            c["message"] = "Completed" if result == "successful" else \
+                "No files found are eligible for import"
         c["status"] = status
         c["result"] = result
         c["ended"] = now_iso()

@@ -261,3 +261,40 @@ class QueueReadTest(Env):
                                        "/api/v3/queue/%d" % ids[two.hash_upper]]))
         H.wait_until(lambda: a.torrent(one.hash) is None, what="Bulk.One deleted")
         self.assertIsNotNone(a.torrent(two.hash))
+
+
+class ImportRejectionTest(Env):
+
+    n_instances = 1
+
+    def test_import_blocked_and_lidarr_release_rejection_are_arr_errors(self):
+        lidarr = self.fake_arr("lidarr")
+        a = self.qbt[0]
+        blocked = self.torrent("Album.Not.Upgrade", size=40000)
+        whole = self.torrent("Album.Whole.Release", size=41000)
+        for spec in (blocked, whole):
+            a.add(spec, category="music", skip_checking=True)
+            a.wait_state(spec.hash, SEEDING)
+        self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 1h\n\n"
+                    + instance_section("qBit", a)
+                    + arr_section("Lidarr-Music", "music", lidarr,
+                                  extra='ArrErrorCodesToBlocklist = ["Not an upgrade '
+                                  'for existing track file(s)", "Has unmatched tracks"]\n'))
+        lidarr.set_queue([
+            {"downloadId": blocked.hash_upper, "albumId": 3, "status": "completed",
+             "trackedDownloadState": "importBlocked", "trackedDownloadStatus": "warning",
+             "statusMessages": [{"title": "01.flac",
+                                 "messages": ["Not an upgrade for existing track file(s)"]}]},
+            {"downloadId": whole.hash_upper, "albumId": 4, "status": "completed",
+             "trackedDownloadState": "importFailed", "trackedDownloadStatus": "error",
+             "statusMessages": [{"title": "Has unmatched tracks", "messages": []}]}])
+        H.wait_until(lambda: len(lidarr.api("GET", "queue")[1]["records"]) == 2,
+                     what="both in the Lidarr queue")
+        r = self.sweep("--json", check=0)
+        acts = sorted((x["name"], x["action"], x["result"]) for x in r.json()["actions"]
+                      if x["action"] in ("blocklist", "delete", "search"))
+        self.assertEqual(acts, [(n, act, "done") for n in ("Album.Not.Upgrade",
+                                                          "Album.Whole.Release")
+                                for act in ("blocklist", "delete", "search")])
+        self.assertEqual(sorted(c["body"]["albumIds"] for c in lidarr.calls()
+                                if c["method"] == "POST"), [[3, 4]])

@@ -104,6 +104,30 @@ class ImportTest(Env):
         self.assertEqual(len(gets), len(statuses))
         self.assertEqual(len(self.scans()), 1)
 
+    def test_verify_import_unsuccessful_and_orphaned_are_failed_imports(self):
+        # A scan that imports nothing ends completed/unsuccessful; a restart
+        # of the Arr leaves it orphaned.  Either is said once, then final.
+        for result in ("unsuccessful", "orphaned"):
+            with self.subTest(result=result):
+                a, b = self.setup_two(arr_extra="VerifyImport = true\n")
+                self.radarr.set_command_result("DownloadedMoviesScan", result)
+                spec = self.torrent("Verify.%s.mkv" % result, size=30000)
+                a.add(spec, category="radarr", skip_checking=True)
+                a.wait_state(spec.hash, SEEDING)
+                a.wait_completed(spec.hash)
+                self.sweep(check=0)
+                row = lambda: self.rows("hash = ?", (spec.hash,))[0]["import_result"]
+                for _ in range(4):
+                    r = self.sweep("--json")
+                    if row() == result:
+                        break
+                self.assertEqual(row(), result)
+                self.assertEqual(r.rc, 1)
+                self.assertRegex(r.stderr, r"import command \d+ %s" % result)
+                r = self.sweep("--json", check=0)
+                self.assertNotIn("verify_import", [x["action"] for x in r.json()["actions"]])
+                self.cluster.reset()
+
     def test_seeding_time_by_own_clock_removes_from_owning_instance_only(self):
         a, b = self.setup_two(seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
         spec = self.torrent("Seeded.Enough", files={"movie.mkv": 50000})

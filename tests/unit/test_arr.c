@@ -166,7 +166,9 @@ test_queue_sonarr_two_pages(void **state)
 		{ SEASON_PACK, { 401772293 }, { 1203 }, "completed", "importPending", "ok",
 		  { NULL } },
 		{ MOVIE_ONE, { 77 }, { 4001 }, "downloading", "downloading", "warning",
-		  { "Unknown Series" } },
+		  /* a status message with no messages is a whole-release
+		   * rejection (Lidarr): its title counts */
+		  { "Unknown Series", "no messages key", "bad" } },
 		{ "SABNZBD_NZO_K3J2H1G0", { 220011 }, { 3101 }, "downloading", "downloading",
 		  "ok", { NULL } },
 	};
@@ -621,6 +623,12 @@ test_parse_command(void **state)
 	} cases[] = {
 		{ "{\"id\":1,\"status\":\"started\"}", 0, 1, "started", NULL },
 		{ "{\"id\":2147483648,\"status\":\"completed\"}", 0, 2147483648LL, "completed", NULL },
+		{ "{\"id\":5,\"status\":\"completed\",\"result\":\"unsuccessful\"}", 0, 5,
+		  "unsuccessful", NULL },
+		{ "{\"id\":6,\"status\":\"completed\",\"result\":\"successful\"}", 0, 6,
+		  "completed", NULL },
+		{ "{\"id\":7,\"status\":\"orphaned\",\"result\":\"unknown\"}", 0, 7,
+		  "orphaned", NULL },
 		{ "{\"id\":7}", 0, 7, "unknown", NULL },
 		{ "{\"id\":7,\"status\":null}", 0, 7, "unknown", NULL },
 		{ "{\"id\":7,\"status\":3}", 0, 7, "unknown", NULL },

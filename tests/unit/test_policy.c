@@ -1453,6 +1453,12 @@ test_arr_import_error(void **state)
 	    { "Not an upgrade for existing movie file(s)", NULL, NULL } };
 	static const struct qspec partial_msg = { "completed", "importPending", "warning",
 	    { "Not an upgrade", NULL, NULL } };
+	static const struct qspec blocked = { "completed", "importBlocked", "warning",
+	    { "Not an upgrade for existing movie file(s)", NULL, NULL } };
+	static const struct qspec failed_error = { "completed", "importFailed", "error",
+	    { "Not an upgrade for existing movie file(s)", NULL, NULL } };
+	static const struct qspec blocked_ok = { "completed", "importBlocked", "ok",
+	    { "Not an upgrade for existing movie file(s)", NULL, NULL } };
 	const struct pcase cases[] = {
 	{ "codes configured, complete, queue unknown -> needs it",
 	  .tweak = tw_codes, .t = { T_SEED },
@@ -1477,6 +1483,21 @@ test_arr_import_error(void **state)
 	  .tweak = tw_codes, .t = { T_SEED },
 	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_PRESENT,
 	  .rec = &partial_msg,
+	  .x = { NULL, "", 0, false, false } },
+	{ "importBlocked (Radarr 5.8+, Sonarr 4.0.5+) with a listed message -> removal",
+	  .tweak = tw_codes, .t = { T_SEED },
+	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_PRESENT,
+	  .rec = &blocked,
+	  .x = { "arr-import-error", "delete(files,blocklist,search)", 0, false, false } },
+	{ "importFailed (Lidarr) with an error and a listed message -> removal",
+	  .tweak = tw_codes, .t = { T_SEED },
+	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_PRESENT,
+	  .rec = &failed_error,
+	  .x = { "arr-import-error", "delete(files,blocklist,search)", 0, false, false } },
+	{ "importBlocked but status ok -> nothing",
+	  .tweak = tw_codes, .t = { T_SEED },
+	  .r = { R_SEED, .import_result = "queued" }, .queue = QUEUE_PRESENT,
+	  .rec = &blocked_ok,
 	  .x = { NULL, "", 0, false, false } },
 	{ "message not listed -> nothing",
 	  .tweak = tw_codes, .t = { T_SEED },
