@@ -24,6 +24,9 @@
 #include <string.h>
 #include <strings.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "config.h"
 #include "config_read.h"
 #include "log.h"
@@ -53,6 +56,7 @@ enum keyid {
 	K_MAX_RESPONSE,
 	K_HISTORY_DAYS,
 	K_GONE_ROW_DAYS,
+	K_AUTO_PAUSE_RESUME,
 
 	K_HOST, K_PORT, K_USERNAME, K_PASSWORD, K_PASSWORD_FILE, K_DISABLED,
 	K_Q_SKIP_TLS, K_PATH_MAPPING, K_Q_FREE_SPACE, K_Q_MAX_DELETIONS,
@@ -136,6 +140,8 @@ static const struct keydef keydefs[K__COUNT] = {
 	    S_OFF(history_days), 0, 36500, 0 },
 	[K_GONE_ROW_DAYS] = { SK_SETTINGS, "GoneRowDays", T_INT,
 	    S_OFF(gone_row_days), 0, 36500, 0 },
+	[K_AUTO_PAUSE_RESUME] = { SK_SETTINGS, "AutoPauseResume", T_BOOL,
+	    S_OFF(auto_pause_resume), NOLIMIT, 0 },
 
 	[K_HOST] = { SK_QBIT, "Host", T_STR,
 	    Q_OFF(host), NOLIMIT, KF_NONEMPTY },
@@ -184,7 +190,7 @@ static const struct keydef keydefs[K__COUNT] = {
 	    A_OFF(torrent.folder_exclusion), NOLIMIT, 0 },
 	[K_FILENAME_RE] = { SK_TORRENT, "FileNameExclusionRegex", T_REGEX,
 	    A_OFF(torrent.filename_exclusion), NOLIMIT, 0 },
-	[K_EXT_ALLOW] = { SK_TORRENT, "FileExtensionAllowlist", T_LIST,
+	[K_EXT_ALLOW] = { SK_TORRENT, "FileExtensionAllowlist", T_REGEX,
 	    A_OFF(torrent.extension_allowlist), NOLIMIT, 0 },
 	[K_T_IGNORE_YOUNGER] = { SK_TORRENT, "IgnoreTorrentsYoungerThan", T_DURATION,
 	    A_OFF(torrent.ignore_younger_than), -1, INT64_MAX, 0 },
@@ -204,9 +210,9 @@ static const struct keydef keydefs[K__COUNT] = {
 	    A_OFF(torrent.unregistered_messages), NOLIMIT, 0 },
 
 	[K_DL_LIMIT] = { SK_SEEDING, "DownloadRateLimitPerTorrent", T_I64,
-	    A_OFF(torrent.seeding.download_limit), -1, INT64_MAX / 1024, 0 },
+	    A_OFF(torrent.seeding.download_limit), -1, INT_MAX, 0 },
 	[K_UL_LIMIT] = { SK_SEEDING, "UploadRateLimitPerTorrent", T_I64,
-	    A_OFF(torrent.seeding.upload_limit), -1, INT64_MAX / 1024, 0 },
+	    A_OFF(torrent.seeding.upload_limit), -1, INT_MAX, 0 },
 	[K_MAX_RATIO] = { SK_SEEDING, "MaxUploadRatio", T_DOUBLE,
 	    A_OFF(torrent.seeding.max_ratio), NOLIMIT, 0 },
 	[K_MAX_SEED_TIME] = { SK_SEEDING, "MaxSeedingTime", T_DURATION,
@@ -232,7 +238,6 @@ static const struct unused {
 	{ SK_SETTINGS, "LoopSleepTimer", NULL },
 	{ SK_SETTINGS, "CompletedDownloadFolder", NULL },
 	{ SK_SETTINGS, "FreeSpaceFolder", NULL },
-	{ SK_SETTINGS, "AutoPauseResume", NULL },
 	{ SK_SETTINGS, "NoInternetSleepTimer", NULL },
 	{ SK_SETTINGS, "SearchLoopDelay", NULL },
 	{ SK_SETTINGS, "Tagless", NULL },
@@ -269,39 +274,6 @@ static const char *const arr_prefix[] = {
 	[ARR_RADARR] = "Radarr", [ARR_SONARR] = "Sonarr", [ARR_LIDARR] = "Lidarr"
 };
 
-static const char *const radarr_error_codes[] = {
-	"Not a preferred word upgrade for existing movie file(s)",
-	"Not an upgrade for existing movie file(s)",
-	"Unable to determine if file is a sample",
-};
-static const char *const sonarr_error_codes[] = {
-	"Not a preferred word upgrade for existing episode file(s)",
-	"Not an upgrade for existing episode file(s)",
-	"Unable to determine if file is a sample",
-};
-static const char *const lidarr_error_codes[] = {
-	"Not a preferred word upgrade for existing track file(s)",
-	"Not an upgrade for existing track file(s)",
-	"Unable to determine if file is a sample",
-};
-
-/* POSIX ERE; \b is a GNU extension that glibc's regcomp understands. */
-static const char *const default_folder_re[] = {
-	"\\bextras?\\b", "\\bfeaturettes?\\b", "\\bsamples?\\b",
-	"\\bscreens?\\b", "\\bnc(ed|op)?[0-9]*\\b",
-};
-static const char *const default_filename_re[] = {
-	"\\bncop[0-9]*\\b", "\\bnced[0-9]*\\b", "\\bsample\\b",
-	"brarbg.com\\b", "\\btrailer\\b", "music video", "comandotorrents.com",
-};
-static const char *const video_extensions[] = {
-	".mp4", ".mkv", ".sub", ".ass", ".srt", ".!qB", ".parts",
-};
-static const char *const audio_extensions[] = {
-	".mp3", ".aac", ".flac", ".ogg", ".opus", ".m4a", ".m4b", ".wav",
-	".alac", ".ape", ".wma", ".cue", ".log", ".jpg", ".jpeg", ".png",
-	".!qB", ".parts",
-};
 static const char *const builtin_unregistered[] = {
 	"unregistered", "torrent not found", "not registered",
 	"not authorized", "infohash not found", "trumped", "nuked",
@@ -547,14 +519,14 @@ strlist_set(struct strlist *l, const char *const *v, size_t n)
 		strlist_add(l, v[i]);
 }
 
-static void
-regexlist_free(struct regexlist *rl)
+void
+config_regexlist_free(struct regexlist *rl)
 {
 	size_t i;
 
 	if (rl->compiled != NULL)
 		for (i = 0; i < rl->n; i++)
-			regfree(&rl->compiled[i]);
+			pcre2_code_free(rl->compiled[i]);
 	for (i = 0; i < rl->n; i++)
 		free(rl->patterns[i]);
 	free(rl->patterns);
@@ -568,7 +540,7 @@ regexlist_set(struct regexlist *rl, char *const *v, size_t n)
 {
 	size_t i;
 
-	regexlist_free(rl);
+	config_regexlist_free(rl);
 	rl->patterns = xcalloc(n, sizeof(*rl->patterns));
 	for (i = 0; i < n; i++)
 		rl->patterns[i] = xstrdup(v[i]);
@@ -928,6 +900,7 @@ settings_defaults(struct settings *s)
 	s->max_response = INT64_C(64) << 20;
 	s->history_days = 90;
 	s->gone_row_days = 30;
+	s->auto_pause_resume = true;
 }
 
 static void
@@ -948,37 +921,18 @@ arr_defaults(struct arr_config *ac, const struct header *h, enum arr_kind kind)
 	ac->name = xstrdup(h->name);
 	ac->kind = kind;
 	ac->managed = true;
-	ac->research = true;
+	ac->research = false;
 	ac->import_mode = xstrdup("Auto");
 	ac->line = h->line;
-	switch (kind) {
-	case ARR_RADARR:
-		strlist_set(&ac->error_codes_to_blocklist, radarr_error_codes,
-		    NELEM(radarr_error_codes));
-		break;
-	case ARR_SONARR:
-		strlist_set(&ac->error_codes_to_blocklist, sonarr_error_codes,
-		    NELEM(sonarr_error_codes));
-		break;
-	case ARR_LIDARR:
-		strlist_set(&ac->error_codes_to_blocklist, lidarr_error_codes,
-		    NELEM(lidarr_error_codes));
-		break;
-	}
-	regexlist_set(&t->folder_exclusion, (char *const *)default_folder_re,
-	    NELEM(default_folder_re));
-	regexlist_set(&t->filename_exclusion,
-	    (char *const *)default_filename_re, NELEM(default_filename_re));
-	if (kind == ARR_LIDARR)
-		strlist_set(&t->extension_allowlist, audio_extensions,
-		    NELEM(audio_extensions));
-	else
-		strlist_set(&t->extension_allowlist, video_extensions,
-		    NELEM(video_extensions));
+	/*
+	 * Absent keys mean what they mean to qBitrr (its code's fallbacks,
+	 * not its generated template): no file filters, no import error
+	 * list, no re-search, MaximumETA one day, slow ones removed.
+	 */
 	t->ignore_younger_than = -1;
-	t->maximum_eta = -1;
-	t->max_deletable_pct = 0.99;
-	t->do_not_remove_slow = true;
+	t->maximum_eta = 86400;
+	t->max_deletable_pct = 0.95;
+	t->do_not_remove_slow = false;
 	t->stalled_delay = 15;
 	t->seeding.download_limit = -1;
 	t->seeding.upload_limit = -1;
@@ -1555,6 +1509,11 @@ finish_settings(struct parser *p, struct config *cfg)
 	if (w != NULL && strncasecmp(w, "http://", 7) != 0 &&
 	    strncasecmp(w, "https://", 8) != 0)
 		kerr(p, e, "not an http:// or https:// URL");
+	e = p->settings_stage.set[K_S_FREE_SPACE];
+	if (!cfg->settings.auto_pause_resume && e != NULL &&
+	    cfg->settings.free_space >= 0)
+		pinfo(p, e->line, "[Settings] FreeSpace: ignored, as qBitrr does, "
+		    "because AutoPauseResume = false");
 }
 
 static int
@@ -1617,175 +1576,131 @@ finish_instance(struct parser *p, struct instance_config *ic,
 }
 
 /*
- * glibc's regcomp() needs time and memory that grow much faster than the
- * pattern: it parses nested groups recursively (deep nesting overflows the
- * stack), copies the operand of an interval {m,n} max(m, n) times (nested
- * intervals multiply: ((a{1,255}){1,255}){1,255} takes gigabytes), its
- * epsilon closures grow with the square of the alternatives and
- * repetitions, and stacked repetitions (a***...) take cubic time.  Patterns
- * beyond these limits are refused before they are compiled.
+ * Regular expressions, as Python's re reads them: PCRE2 in UTF mode with
+ * Unicode properties (Python's \w, \d, \b and IGNORECASE are Unicode),
+ * DOTALL as qBitrr compiles them.  Python's \Z is PCRE2's \z; \uXXXX is
+ * understood (ALT_BSUX).  What PCRE2 cannot read the Python way, such as the
+ * (?a) or (?L) flags, is refused at load time.  Matching is bounded by match
+ * and depth limits, since subjects are names from outside.
  */
-#define RE_MAX_DEPTH	32		/* nested groups */
-#define RE_MAX_STACKED	3		/* repetitions of one atom: a+? */
-#define RE_MAX_ATOMS	100000.0	/* once intervals are expanded */
-#define RE_MAX_BRANCHES	1000.0		/* '|', '?', '*', '+', copies */
+#define RE_MAX_PATTERN	4096		/* bytes of one pattern */
+#define RE_MAX_NEST	64		/* nested parentheses */
+#define RE_MATCH_LIMIT	200000		/* backtracking steps per search */
+#define RE_DEPTH_LIMIT	5000
+#define RE_HEAP_LIMIT	4096		/* KiB */
 
-struct re_cost {
-	double	 atoms;
-	double	 branches;
-	const char *why;	/* set when a limit is exceeded */
-};
-
-static bool
-re_over(struct re_cost *c)
+static char *
+python_pattern(const char *pat, bool allowlist)
 {
-	if (c->why == NULL && c->atoms > RE_MAX_ATOMS)
-		c->why = "too large once its repetitions are expanded";
-	if (c->why == NULL && c->branches > RE_MAX_BRANCHES)
-		c->why = "too many alternatives and repetitions";
-	return c->why != NULL;
+	struct buf b;
+	const char *s;
+
+	buf_init(&b);
+	buf_puts(&b, "");
+	/* qBitrr: rf"\{ext}" for an entry not starting with a backslash. */
+	if (allowlist && pat[0] != '\\')
+		buf_puts(&b, "\\");
+	for (s = pat; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0') {
+			buf_puts(&b, s[1] == 'Z' ? "\\z" : (char[]){ '\\', s[1], 0 });
+			s++;
+		} else
+			buf_append(&b, s, 1);
+	}
+	return b.data;
 }
 
-/*
- * Measure the ERE at *pp into *c, up to the ')' that closes the group at
- * depth (> 0) or to the end.  Stops early once a limit is exceeded.
- */
-static void
-re_measure(const char **pp, int depth, struct re_cost *c)
+int
+config_regexlist_compile(struct regexlist *rl, bool case_sensitive,
+    bool allowlist, size_t *bad, char *err, size_t errlen)
 {
-	const char *p = *pp, *q;
-	struct re_cost atom;
-	long m, n;
-	int k, stacked;
+	uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF |
+	    PCRE2_DOTALL | PCRE2_ALT_BSUX | (case_sensitive ? 0 : PCRE2_CASELESS);
+	pcre2_compile_context *cc;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	size_t i, j;
+	char *src;
+	int ec;
 
-	if (depth > RE_MAX_DEPTH) {
-		c->why = "groups nested too deeply";
-		return;
-	}
-	while (*p != '\0' && !(*p == ')' && depth > 0) && !re_over(c)) {
-		memset(&atom, 0, sizeof(atom));
-		if (*p == '|') {
-			p++;
-			c->branches++;
+	if ((cc = pcre2_compile_context_create(NULL)) == NULL)
+		abort();
+	pcre2_set_max_pattern_length(cc, RE_MAX_PATTERN);
+	pcre2_set_parens_nest_limit(cc, RE_MAX_NEST);
+	rl->compiled = xcalloc(rl->n ? rl->n : 1, sizeof(*rl->compiled));
+	for (i = 0; i < rl->n; i++) {
+		src = python_pattern(rl->patterns[i], allowlist);
+		rl->compiled[i] = pcre2_compile((PCRE2_SPTR)src,
+		    PCRE2_ZERO_TERMINATED, opts, &ec, &off, cc);
+		free(src);
+		if (rl->compiled[i] != NULL)
 			continue;
-		}
-		if (*p == '(') {
-			p++;
-			re_measure(&p, depth + 1, &atom);
-			if (atom.why != NULL) {
-				c->why = atom.why;
-				break;
-			}
-			if (*p == ')')
-				p++;
-		} else if (*p == '[') {
-			/* A ']' first is a member; [:name:] and the like nest. */
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p != '\0' && *p != ']') {
-				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
-				    p[1] == '=')) {
-					for (k = 2; k < 40 && p[k] != '\0'; k++)
-						if (p[k] == p[1] && p[k + 1] == ']')
-							break;
-					if (k < 40 && p[k] != '\0') {
-						p += k + 2;
-						continue;
-					}
-				}
-				p++;
-			}
-			if (*p == ']')
-				p++;
-		} else {
-			/*
-			 * A back-reference makes matching exponential in the
-			 * subject, and subjects are torrent names from outside.
-			 */
-			if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
-				c->why = "back-references (\\1 ... \\9) are not allowed";
-				break;
-			}
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			p++;
-		}
-		atom.atoms++;
-		/* Its repetitions: ?, *, +, and {m}, {m,}, {,n}, {m,n} copy it. */
-		for (stacked = 0;; stacked++) {
-			if (*p == '*' || *p == '+' || *p == '?') {
-				p++;
-				atom.atoms++;
-				atom.branches++;
-			} else if (*p == '{') {
-				q = p + 1;
-				m = n = 0;
-				for (; isdigit((unsigned char)*q); q++)
-					if (m < 1000000)
-						m = m * 10 + (*q - '0');
-				if (*q == ',')
-					for (q++; isdigit((unsigned char)*q); q++)
-						if (n < 1000000)
-							n = n * 10 + (*q - '0');
-				if (*q != '}' || q == p + 1)
-					break;	/* not an interval: a literal '{' */
-				p = q + 1;
-				if (n < m)
-					n = m;
-				atom.atoms = atom.atoms * (double)n + 1;
-				atom.branches = (atom.branches + 1) * (double)n;
-			} else
-				break;
-			if (stacked >= RE_MAX_STACKED) {
-				c->why = "too many repetitions of one item";
-				break;
-			}
-		}
-		c->atoms += atom.atoms;
-		c->branches += atom.branches;
+		if (pcre2_get_error_message(ec, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", ec);
+		snprintf(err, errlen, "%s (at offset %zu)", (char *)msg,
+		    (size_t)off);
+		*bad = i;
+		for (j = 0; j < i; j++)
+			pcre2_code_free(rl->compiled[j]);
+		free(rl->compiled);
+		rl->compiled = NULL;
+		pcre2_compile_context_free(cc);
+		return -1;
 	}
-	*pp = p;
+	pcre2_compile_context_free(cc);
+	return 0;
+}
+
+int
+config_regexlist_search(const struct regexlist *rl, const char *s)
+{
+	pcre2_match_context *mc;
+	pcre2_match_data *md;
+	int result = 0, rc;
+	size_t i;
+
+	if (rl->n == 0)
+		return 0;
+	if (rl->compiled == NULL)
+		return -1;
+	if ((mc = pcre2_match_context_create(NULL)) == NULL)
+		abort();
+	pcre2_set_match_limit(mc, RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(mc, RE_DEPTH_LIMIT);
+	pcre2_set_heap_limit(mc, RE_HEAP_LIMIT);
+	for (i = 0; i < rl->n && result != 1; i++) {
+		if ((md = pcre2_match_data_create_from_pattern(rl->compiled[i],
+		    NULL)) == NULL)
+			abort();
+		rc = pcre2_match(rl->compiled[i], (PCRE2_SPTR)s, strlen(s), 0, 0,
+		    md, mc);
+		if (rc >= 0)
+			result = 1;
+		else if (rc != PCRE2_ERROR_NOMATCH)
+			result = -1;	/* a later pattern may still match */
+		pcre2_match_data_free(md);
+	}
+	pcre2_match_context_free(mc);
+	return result;
 }
 
 /* Compile a regex list; report a bad pattern against its entry. */
 static void
-compile_regexes(struct parser *p, struct regexlist *rl, int flags,
-    struct entry *e, int hdr, const char *key)
+compile_regexes(struct parser *p, struct regexlist *rl, bool case_sensitive,
+    bool allowlist, struct entry *e, int hdr, const char *key)
 {
 	char msg[256], shown[160];
-	struct re_cost cost;
-	const char *rp;
-	size_t i, j;
-	int rc;
+	size_t bad = 0;
 
-	rl->compiled = xcalloc(rl->n, sizeof(*rl->compiled));
-	for (i = 0; i < rl->n; i++) {
-		memset(&cost, 0, sizeof(cost));
-		rp = rl->patterns[i];
-		re_measure(&rp, 0, &cost);
-		if (re_over(&cost))
-			snprintf(msg, sizeof(msg), "%s", cost.why);
-		else if ((rc = regcomp(&rl->compiled[i], rl->patterns[i],
-		    flags)) == 0)
-			continue;
-		else
-			regerror(rc, &rl->compiled[i], msg, sizeof(msg));
-		log_sanitize(rl->patterns[i], shown, sizeof(shown));
-		if (e != NULL)
-			kerr(p, e, "bad regular expression \"%s\": %s", shown,
-			    msg);
-		else
-			herr(p, hdr, key, "bad regular expression \"%s\": %s",
-			    shown, msg);
-		for (j = 0; j < i; j++)
-			regfree(&rl->compiled[j]);
-		free(rl->compiled);
-		rl->compiled = NULL;
+	if (config_regexlist_compile(rl, case_sensitive, allowlist, &bad, msg,
+	    sizeof(msg)) == 0)
 		return;
-	}
+	log_sanitize(rl->patterns[bad], shown, sizeof(shown));
+	if (e != NULL)
+		kerr(p, e, "bad regular expression \"%s\": %s", shown, msg);
+	else
+		herr(p, hdr, key, "bad regular expression \"%s\": %s", shown,
+		    msg);
 }
 
 static void
@@ -1798,10 +1713,9 @@ finish_arr(struct parser *p, struct config *cfg, size_t idx, int hdr)
 	struct entry *e;
 	struct strlist msgs = { NULL, 0 };
 	const char *why = NULL;
-	char *whybuf = NULL, *s;
+	char *whybuf = NULL;
 	struct url u;
 	size_t i;
-	int flags;
 
 	if (st->set[K_CATEGORY] == NULL)
 		herr(p, hdr, "Category", "missing (every Arr section needs one)");
@@ -1833,21 +1747,25 @@ finish_arr(struct parser *p, struct config *cfg, size_t idx, int hdr)
 		    ac->api_key_file);
 
 	/* The regexes, once CaseSensitiveMatches is known. */
-	flags = REG_EXTENDED | REG_NOSUB | (t->case_sensitive ? 0 : REG_ICASE);
-	compile_regexes(p, &t->folder_exclusion, flags, st->set[K_FOLDER_RE],
-	    hdr, "FolderExclusionRegex");
-	compile_regexes(p, &t->filename_exclusion, flags,
+	compile_regexes(p, &t->folder_exclusion, t->case_sensitive, false,
+	    st->set[K_FOLDER_RE], hdr, "FolderExclusionRegex");
+	compile_regexes(p, &t->filename_exclusion, t->case_sensitive, false,
 	    st->set[K_FILENAME_RE], hdr, "FileNameExclusionRegex");
+	compile_regexes(p, &t->extension_allowlist, t->case_sensitive, true,
+	    st->set[K_EXT_ALLOW], hdr, "FileExtensionAllowlist");
+	for (i = 0; i < t->extension_allowlist.n && t->extension_allowlist.compiled; i++) {
+		const char *x = t->extension_allowlist.patterns[i];
+		char shown[80];
 
-	for (i = 0; i < t->extension_allowlist.n; i++) {
-		s = t->extension_allowlist.items[i];
-		if (*s != '.') {
-			t->extension_allowlist.items[i] = xasprintf(".%s", s);
-			free(s);
-			s = t->extension_allowlist.items[i];
-		}
-		if (!t->case_sensitive)
-			str_lower(s);
+		/* Only a bare extension ("avi") is surely a mistake. */
+		if (*x == '\0' || strspn(x, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(x))
+			continue;
+		log_sanitize(x, shown, sizeof(shown));
+		pwarn(p, st->set[K_EXT_ALLOW]->line, "[%s.Torrent] "
+		    "FileExtensionAllowlist: \"%s\" is read as qBitrr reads it, "
+		    "the regular expression \\%s, which no \".%s\" file matches; "
+		    "write \".%s\"", ac->name, shown, shown, shown, shown);
 	}
 
 	strlist_set(&msgs, builtin_unregistered, N_BUILTIN_UNREG);
@@ -2083,9 +2001,9 @@ config_free(struct config *cfg)
 		free(ac->category);
 		free(ac->import_mode);
 		strlist_free(&ac->error_codes_to_blocklist);
-		regexlist_free(&ac->torrent.folder_exclusion);
-		regexlist_free(&ac->torrent.filename_exclusion);
-		strlist_free(&ac->torrent.extension_allowlist);
+		config_regexlist_free(&ac->torrent.folder_exclusion);
+		config_regexlist_free(&ac->torrent.filename_exclusion);
+		config_regexlist_free(&ac->torrent.extension_allowlist);
 		strlist_free(&ac->torrent.unregistered_messages);
 	}
 	free(cfg->arrs);
@@ -2165,6 +2083,7 @@ config_print(const struct config *cfg)
 	printf("ImportDelay = %" PRId64 "\n", s->import_delay);
 	printf("FreeSpace = %" PRId64 "\n", s->free_space);
 	printf("MaxDeletionsPerRun = %d\n", s->max_deletions);
+	print_bool("AutoPauseResume", s->auto_pause_resume);
 	print_str("StatusPage", s->status_page);
 	print_str("MetricsFile", s->metrics_file);
 	print_str("NotifyCommand", s->notify_command);
@@ -2230,7 +2149,7 @@ config_print(const struct config *cfg)
 		print_list("FileNameExclusionRegex",
 		    t->filename_exclusion.patterns, t->filename_exclusion.n);
 		print_list("FileExtensionAllowlist",
-		    t->extension_allowlist.items, t->extension_allowlist.n);
+		    t->extension_allowlist.patterns, t->extension_allowlist.n);
 		printf("IgnoreTorrentsYoungerThan = %" PRId64 "\n",
 		    t->ignore_younger_than);
 		printf("MaximumETA = %" PRId64 "\n", t->maximum_eta);
@@ -2326,6 +2245,9 @@ int64_t
 config_instance_free_space(const struct config *cfg,
     const struct instance_config *ic)
 {
+	/* qBitrr: AutoPauseResume = false turns every pause and resume off. */
+	if (!cfg->settings.auto_pause_resume)
+		return -1;
 	return ic->free_space >= 0 ? ic->free_space : cfg->settings.free_space;
 }
 

@@ -5,7 +5,6 @@
 #ifndef QBITRR_CONFIG_H
 #define QBITRR_CONFIG_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,10 +17,13 @@ struct strlist {
 	size_t	  n;
 };
 
-/* A compiled list of POSIX extended regular expressions. */
+/*
+ * A list of regular expressions as Python's re module reads them (qBitrr's
+ * config is read by Python), compiled with PCRE2.
+ */
 struct regexlist {
 	char	**patterns;	/* source text, as written */
-	regex_t	 *compiled;
+	void	**compiled;	/* pcre2_code *, NULL until compiled */
 	size_t	  n;
 };
 
@@ -51,8 +53,8 @@ struct instance_config {
 
 /* [<Arr>.Torrent.SeedingMode] */
 struct seeding_config {
-	int64_t	 download_limit;	/* KiB/s, -1 unlimited */
-	int64_t	 upload_limit;		/* KiB/s, -1 unlimited */
+	int64_t	 download_limit;	/* bytes/s (qBitrr), -1 unlimited, 0 left alone */
+	int64_t	 upload_limit;		/* bytes/s (qBitrr), -1 unlimited, 0 left alone */
 	double	 max_ratio;		/* <= 0 unset */
 	int64_t	 max_seeding_time;	/* seconds, <= 0 unset */
 	int	 remove_torrent;	/* -1 never, 1 ratio, 2 time, 3 either, 4 both */
@@ -63,12 +65,12 @@ struct torrent_config {
 	bool	 case_sensitive;
 	struct regexlist folder_exclusion;
 	struct regexlist filename_exclusion;
-	struct strlist	 extension_allowlist;	/* ".mkv", lower-cased unless case_sensitive */
+	struct regexlist extension_allowlist;	/* qBitrr: regexes searched in the suffix */
 	int64_t	 ignore_younger_than;	/* seconds; -1 = use [Settings] */
 	int64_t	 maximum_eta;		/* seconds; <= 0 off */
 	double	 max_deletable_pct;	/* 0..1 (0.99 = 99 %) */
 	bool	 do_not_remove_slow;
-	int64_t	 stalled_delay;		/* minutes; <= 0 never removes */
+	int64_t	 stalled_delay;		/* minutes; 0 never, -1 no grace (qBitrr) */
 	bool	 research_stalled;
 	bool	 remove_unregistered;
 	struct strlist unregistered_messages;	/* built-ins plus extras, lower-case */
@@ -104,6 +106,7 @@ struct settings {
 	int64_t	 import_delay;		/* seconds, 60 */
 	int64_t	 free_space;		/* bytes, -1 off */
 	int	 max_deletions;		/* 50 */
+	bool	 auto_pause_resume;	/* true; false: FreeSpace off (qBitrr) */
 	char	*status_page;		/* NULL: none */
 	char	*metrics_file;		/* NULL: none */
 	char	*notify_command;	/* NULL: none */
@@ -142,6 +145,24 @@ void	config_list_managed_categories(struct config *cfg);
 
 /* Print the normalised configuration with every secret masked, to stdout. */
 void	config_print(const struct config *cfg);
+
+/*
+ * Compile the patterns of rl as Python's re would read them (Unicode,
+ * DOTALL, and IGNORECASE unless case_sensitive).  For an allowlist, an
+ * entry not starting with a backslash gets one (".mkv" -> "\.mkv"), as
+ * qBitrr does.  Returns 0, or -1 with *bad the index of the refused
+ * pattern and the reason in err.
+ */
+int	config_regexlist_compile(struct regexlist *rl, bool case_sensitive,
+	    bool allowlist, size_t *bad, char *err, size_t errlen);
+void	config_regexlist_free(struct regexlist *rl);
+
+/*
+ * Search s for any pattern of rl (re.search), with bounded work: 1 a
+ * pattern matched, 0 none did, -1 matching gave up (the match limit was
+ * hit, or rl is not compiled): callers fail closed.
+ */
+int	config_regexlist_search(const struct regexlist *rl, const char *s);
 
 /*
  * The managed Arr that owns a torrent in category cat: the one whose

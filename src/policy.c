@@ -466,15 +466,36 @@ rule_stalled(struct chain *c)
 		}
 	}
 	delay = c->tc->stalled_delay;
-	if (delay <= 0) {
-		trace(d, "stalled: yes (state %s, since %s) but StalledDelay %lld <= 0 never removes",
-		    t->state, human_duration(stalled_for, b1, sizeof(b1)), (long long)delay);
-		set_waiting(d, "stalled; StalledDelay %lld never removes", (long long)delay);
-		return false;
-	}
 	/* Neither known (or nonsense like INT64_MIN): not idle, so never removed on it. */
 	idle = t->last_activity > 0 ? elapsed(in->now, t->last_activity) :
 	    t->added_on > 0 ? elapsed(in->now, t->added_on) : 0;
+	if (delay == -1) {
+		/* qBitrr: -1 is no grace; removed once idle for IgnoreTorrentsYoungerThan. */
+		int64_t young = config_arr_ignore_younger(in->cfg, in->arr);
+		char reason[256];
+
+		if (idle < young) {
+			trace(d, "stalled: yes (state %s), StalledDelay -1 (no grace), but last "
+			    "activity %s ago < IgnoreTorrentsYoungerThan %s", t->state,
+			    human_duration(idle, b1, sizeof(b1)),
+			    human_duration(young, b2, sizeof(b2)));
+			set_waiting(d, "stalled; StalledDelay -1: removal due in %s",
+			    human_duration(young - idle, b3, sizeof(b3)));
+			return false;
+		}
+		snprintf(reason, sizeof(reason), "stalled (state %s), StalledDelay -1 (no grace): "
+		    "last activity %s ago >= IgnoreTorrentsYoungerThan %s", t->state,
+		    human_duration(idle, b1, sizeof(b1)), human_duration(young, b2, sizeof(b2)));
+		trace(d, "stalled: yes, %s", reason);
+		removal(c, "stalled", true, reason);
+		return true;
+	}
+	if (delay <= 0) {
+		trace(d, "stalled: yes (state %s, since %s) but StalledDelay 0 never removes",
+		    t->state, human_duration(stalled_for, b1, sizeof(b1)));
+		set_waiting(d, "stalled; StalledDelay 0 never removes");
+		return false;
+	}
 	if (stalled_for >= delay * 60 && idle >= delay * 60) {
 		char reason[256];
 		snprintf(reason, sizeof(reason), "stalled (state %s) for %s >= StalledDelay "
@@ -549,54 +570,48 @@ base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static bool
-regex_any(const struct regexlist *rl, const char *s)
+/* Python's PurePath.suffix: from the last '.', unless it starts or ends the name. */
+static const char *
+path_suffix(const char *name)
 {
-	for (size_t i = 0; i < rl->n; i++)
-		if (regexec(&rl->compiled[i], s, 0, NULL, 0) == 0)
-			return true;
-	return false;
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL || dot == name || dot[1] == '\0')
+		return "";
+	return dot;
 }
 
-static bool
-ends_with(const char *s, const char *suffix, bool icase)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	if (m > n)
-		return false;
-	return icase ? strcasecmp(s + n - m, suffix) == 0 : strcmp(s + n - m, suffix) == 0;
-}
-
+/*
+ * As qBitrr decides it, on first sight of a download: a file is excluded
+ * when any folder above it (lower-cased, as qBitrr does even with
+ * CaseSensitiveMatches) matches FolderExclusionRegex, else its name matches
+ * FileNameExclusionRegex, else the allowlist is set and none of its
+ * regexes is found in the file's suffix.  A search that gives up (match
+ * limit) keeps the file: fail closed.
+ */
 bool
 policy_file_unwanted(const struct torrent_config *tc, const char *path)
 {
 	const char *name = base_name(path);
-	bool icase = !tc->case_sensitive;
+	int r;
 
-	/* Files still being written keep their temporary suffix. */
-	if (ends_with(name, ".!qB", true) || ends_with(name, ".parts", true))
-		return false;
-	/* Every folder above the file is checked on its own. */
 	for (const char *p = path; p < name; ) {
 		const char *slash = strchr(p, '/');
 		if (slash == NULL || slash >= name)
 			break;
-		char *folder = xstrndup(p, (size_t)(slash - p));
-		bool hit = regex_any(&tc->folder_exclusion, folder);
+		char *folder = str_lower(xstrndup(p, (size_t)(slash - p)));
+		r = *folder != '\0' && strcmp(folder, ".") != 0 ?
+		    config_regexlist_search(&tc->folder_exclusion, folder) : 0;
 		free(folder);
-		if (hit)
-			return true;
+		if (r != 0)
+			return r == 1;
 		p = slash + 1;
 	}
-	if (regex_any(&tc->filename_exclusion, name))
-		return true;
+	if ((r = config_regexlist_search(&tc->filename_exclusion, name)) != 0)
+		return r == 1;
 	if (tc->extension_allowlist.n == 0)
 		return false;
-	for (size_t i = 0; i < tc->extension_allowlist.n; i++)
-		if (ends_with(name, tc->extension_allowlist.items[i], icase))
-			return false;
-	return true;
+	return config_regexlist_search(&tc->extension_allowlist, path_suffix(name)) == 0;
 }
 
 static bool
@@ -922,7 +937,7 @@ rule_seeding(struct chain *c)
 	const struct state_row *row = in->row;
 	struct policy_decision *d = c->d;
 	const struct seeding_config *sc;
-	int64_t seeded, own;
+	int64_t seeded;
 	bool ratio_met, time_met, met;
 	char b1[32], b2[32], reason[300];
 
@@ -940,8 +955,8 @@ rule_seeding(struct chain *c)
 		    "tagged " IGNORED_TAG);
 		return false;
 	}
-	own = d->row.seeding_since ? in->now - d->row.seeding_since : 0;
-	seeded = t->seeding_time > own ? t->seeding_time : own;
+	/* qBitrr counts time spent seeding only: qBittorrent's seeding_time. */
+	seeded = t->seeding_time > 0 ? t->seeding_time : 0;
 	ratio_met = sc->max_ratio > 0 && t->ratio >= sc->max_ratio;
 	time_met = sc->max_seeding_time > 0 && seeded >= sc->max_seeding_time;
 	switch (sc->remove_torrent) {
@@ -996,9 +1011,11 @@ rule_seeding(struct chain *c)
 }
 
 /*
- * Rate limits beside the chain (KiB/s in the config, -1 = unlimited): set
- * only where the torrent's current limit differs.  qBittorrent lists "no
- * limit" as 0 (or -1), and takes 0 to mean unlimited.
+ * Rate limits beside the chain, as qBitrr applies its Arr-level
+ * [SeedingMode] limits: bytes/s passed to qBittorrent as they are, -1 sets
+ * "unlimited", 0 leaves the torrent's limit alone.  Set only where the
+ * torrent's current limit differs.  qBittorrent lists "no limit" as 0 (or
+ * -1), and takes 0 to mean unlimited.
  */
 static bool
 limit_differs(int64_t current, int64_t want)
@@ -1019,15 +1036,16 @@ rule_limits(struct chain *c)
 	if (c->tc == NULL)
 		return;
 	sc = &c->tc->seeding;
-	dl = sc->download_limit > 0 ? sc->download_limit * 1024 : 0;
-	up = sc->upload_limit > 0 ? sc->upload_limit * 1024 : 0;
-	dl_diff = limit_differs(c->in->t->dl_limit, dl);
-	up_diff = limit_differs(c->in->t->up_limit, up);
+	dl = sc->download_limit > 0 ? sc->download_limit : 0;
+	up = sc->upload_limit > 0 ? sc->upload_limit : 0;
+	dl_diff = sc->download_limit != 0 && limit_differs(c->in->t->dl_limit, dl);
+	up_diff = sc->upload_limit != 0 && limit_differs(c->in->t->up_limit, up);
 	if (!dl_diff && !up_diff)
 		return;
 	a = add_action(c->d, ACT_SET_LIMITS, "rate-limits",
-	    "DownloadRateLimitPerTorrent %lld KiB/s, UploadRateLimitPerTorrent %lld KiB/s "
-	    "(-1 = unlimited)", (long long)sc->download_limit, (long long)sc->upload_limit);
+	    "DownloadRateLimitPerTorrent %lld B/s, UploadRateLimitPerTorrent %lld B/s "
+	    "(-1 = unlimited, 0 = left alone)", (long long)sc->download_limit,
+	    (long long)sc->upload_limit);
 	a->dl_limit = dl_diff ? dl : -1;
 	a->up_limit = up_diff ? up : -1;
 	trace(c->d, "rate-limits: set download %lld B/s, upload %lld B/s (0 = unlimited)",

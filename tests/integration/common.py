@@ -15,10 +15,37 @@ def instance_section(name, inst, url=None, extra=""):
             % (name, host, inst.username, inst.password, extra))
 
 
+# What qBitrr writes into a generated [<Arr>] section for these two keys
+# (absent, both mean "off" to qBitrr and here).
+GENERATED_ERROR_CODES = {
+    "Radarr": "movie", "Sonarr": "episode", "Lidarr": "track"}
+
+
+# The file filters of a [<Arr>.Torrent] section as qBitrr 5.14 generates
+# them for Radarr and Sonarr (absent, qBitrr filters nothing).
+GENERATED_FILTERS = (
+    'FolderExclusionRegex = ["\\\\bextras?\\\\b", "\\\\bfeaturettes?\\\\b", '
+    '"\\\\bsamples?\\\\b", "\\\\bscreens?\\\\b", "\\\\bnc(ed|op)?(\\\\\\\\d+)?\\\\b"]\n'
+    'FileNameExclusionRegex = ["\\\\bncop\\\\\\\\d+?\\\\b", "\\\\bnced\\\\\\\\d+?\\\\b", '
+    '"\\\\bsample\\\\b", "brarbg.com\\\\b", "\\\\btrailer\\\\b", "music video", '
+    '"comandotorrents.com"]\n'
+    'FileExtensionAllowlist = [".mp4", ".mkv", ".sub", ".ass", ".srt", ".!qB", ".parts"]\n')
+
+
 def arr_section(name, category, arr=None, extra=""):
+    """An Arr section with ReSearch and ArrErrorCodesToBlocklist as qBitrr
+    generates them (unless extra sets them)."""
     s = "[%s]\nCategory = %s\n" % (name, category)
     if arr is not None:
         s += "URI = %s\nAPIKey = %s\n" % (arr.url, arr.api_key)
+    head = extra.split("\n[", 1)[0]
+    if "ReSearch" not in head:
+        s += "ReSearch = true\n"
+    kind = GENERATED_ERROR_CODES.get(name.split("-")[0].split(".")[0])
+    if kind and "ArrErrorCodesToBlocklist" not in head:
+        s += ('ArrErrorCodesToBlocklist = ["Not a preferred word upgrade for '
+              'existing %s file(s)", "Not an upgrade for existing %s file(s)", '
+              '"Unable to determine if file is a sample"]\n' % (kind, kind))
     return s + extra + "\n"
 
 
@@ -112,6 +139,33 @@ class Env(H.IntegrationTestCase):
 
     def wait_listed(self, inst, spec, states, timeout=30):
         return inst.wait_state(spec.hash, states, timeout=timeout)
+
+
+def wait_seeded(inst, spec, seconds, timeout=30):
+    """Wait until qBittorrent's own seeding_time of spec (the seeding clock,
+    as in qBitrr) is at least `seconds`.  qBittorrent brings an idle
+    seeder's seeding_time up to date only when its state changes (and in
+    whole seconds), so once it has been complete that long, each poll
+    pauses and resumes it, a few seconds apart; it is left seeding."""
+    done_at = inst.torrent(spec.hash)["completion_on"]
+    H.wait_until(lambda: time.time() >= done_at + seconds + 1, timeout=timeout,
+                 what="%s complete for %d s" % (spec.name, seconds))
+
+    def pred():
+        try:
+            inst.post("torrents/pause", {"hashes": spec.hash})
+            verbs = ("torrents/resume",)
+        except H.QbtApiError:       # qBittorrent 5: stop/start
+            inst.post("torrents/stop", {"hashes": spec.hash})
+            verbs = ("torrents/start",)
+        seeded = H.wait_until(
+            lambda: inst.torrent(spec.hash)["state"] in ("pausedUP", "stoppedUP") and
+            inst.torrent(spec.hash), what="%s paused" % spec.name)["seeding_time"]
+        inst.post(verbs[0], {"hashes": spec.hash})
+        return seeded >= seconds
+    H.wait_until(pred, timeout=timeout, interval=2.5,
+                 what="seeding_time of %s reaching %d s" % (spec.name, seconds))
+    inst.wait_state(spec.hash, ("stalledUP", "uploading", "queuedUP"))
 
 
 def file_bytes(path):

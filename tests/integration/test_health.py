@@ -5,7 +5,7 @@ import os
 import time
 
 import harness as H
-from common import Env, instance_section, arr_section, later
+from common import Env, instance_section, arr_section, later, GENERATED_FILTERS
 
 SEEDING = ("stalledUP", "uploading")
 
@@ -165,7 +165,7 @@ class HealthTest(Env):
         H.wait_until(lambda: b.torrent(spec.hash) is None)
 
     def test_unwanted_files_get_priority_zero(self):
-        a, b = self.setup_two()
+        a, b = self.setup_two(torrent_extra=GENERATED_FILTERS)
         spec = self.torrent("Film.2022", write_data=False, files={
             "film.mkv": 60000, "sample.mkv": 5000, "info.nfo": 300,
             "Extras/bonus.mkv": 8000, "subs.srt": 200})

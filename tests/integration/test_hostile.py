@@ -287,7 +287,8 @@ class HostileServerTest(Env):
         px.set_rewrite(r"/queue", bomb)
         self.config("[Settings]\nIgnoreTorrentsYoungerThan = 0\nImportDelay = 0\n\n"
                     + instance_section("qBit", a)
-                    + "[Radarr-Movies]\nCategory = radarr\nURI = %s\nAPIKey = %s\n\n"
+                    + "[Radarr-Movies]\nCategory = radarr\nURI = %s\nAPIKey = %s\n"
+                    'ArrErrorCodesToBlocklist = ["Not an upgrade for existing movie file(s)"]\n\n'
                     % (px.url, radarr.api_key)
                     + arr_section("Sonarr-TV", "sonarr", sonarr))
         movie = self.torrent("Bomb.Movie.2020", size=20000)

@@ -5,7 +5,7 @@ import os
 import time
 
 import harness as H
-from common import Env, instance_section, arr_section
+from common import Env, instance_section, arr_section, wait_seeded
 
 SEEDING = ("stalledUP", "uploading")
 
@@ -128,33 +128,29 @@ class ImportTest(Env):
                 self.assertNotIn("verify_import", [x["action"] for x in r.json()["actions"]])
                 self.cluster.reset()
 
-    def test_seeding_time_by_own_clock_removes_from_owning_instance_only(self):
-        a, b = self.setup_two(seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
+    def test_seeding_time_counts_seeding_only_paused_copy_kept(self):
+        # qBitrr's clock is qBittorrent's seeding_time: a paused copy has not
+        # seeded, however long ago it completed.
+        a, b = self.setup_two(seeding="RemoveTorrent = 2\nMaxSeedingTime = 2\n")
         spec = self.torrent("Seeded.Enough", files={"movie.mkv": 50000})
         copy_root = os.path.join(self.tmp, "b")
         os.makedirs(copy_root)
         copy = H.make_torrent(copy_root, "Seeded.Enough", files={"movie.mkv": 50000})
         a.add(spec, category="radarr", skip_checking=True)
-        b.add(copy, category="radarr", skip_checking=True)
+        b.add(copy, category="radarr", skip_checking=True, paused=True)
         a.wait_state(spec.hash, SEEDING)
-        b.wait_state(copy.hash, SEEDING)
+        b.wait_state(copy.hash, ("pausedUP", "stoppedUP"))
         t0 = int(time.time()) + 2
-        self.sweep(now=t0, check=0)            # imports both, starts the clock
-        # qBittorrent's own seeding_time is seconds; only our clock says 2 h.
-        # Forget B's clock so only A has seeded long enough by our record.
-        import sqlite3
-        db = sqlite3.connect(self.state)
-        db.execute("UPDATE torrents SET seeding_since = ? WHERE instance = 'qBit-Seedbox'",
-                   (t0 + 2 * 3600 - 60,))
-        db.commit()
-        db.close()
+        self.sweep(now=t0, check=0)            # imports both
+        wait_seeded(a, spec, 2)
+        self.assertLess(b.torrent(copy.hash)["seeding_time"], 2)
         r = self.sweep("--json", now=t0 + 2 * 3600, check=0)
         dels = [(x["instance"], x["result"]) for x in r.json()["actions"] if x["action"] == "delete"]
         self.assertEqual(dels, [("qBit", "done")])
         H.wait_until(lambda: a.torrent(spec.hash) is None)
         self.assertIsNotNone(b.torrent(copy.hash))
         self.assertTrue(os.path.exists(copy.content_path))
-        self.assertIn("MaxSeedingTime 1 h", r.stderr)
+        self.assertIn("MaxSeedingTime 2 s", r.stderr)
 
     def test_ratio_reached_by_real_upload_removes_seeder_only(self):
         a, b = self.setup_two(seeding="RemoveTorrent = 1\nMaxUploadRatio = 0.5\n")
@@ -203,7 +199,8 @@ class ImportTest(Env):
         self.assertIsNotNone(a.torrent(spec.hash))
 
     def test_rate_limits_applied_only_when_different(self):
-        a, b = self.setup_two(seeding="UploadRateLimitPerTorrent = 100\n")
+        # Bytes/s, as qBitrr passes the Arr-level limit to qBittorrent.
+        a, b = self.setup_two(seeding="UploadRateLimitPerTorrent = 102400\n")
         spec = self.torrent("Limited.mkv", size=30000)
         b.add(spec, category="radarr", skip_checking=True)
         b.wait_state(spec.hash, SEEDING)
@@ -215,7 +212,7 @@ class ImportTest(Env):
         self.assertNotIn("set_limits", [x["action"] for x in r.json()["actions"]])
 
     def test_dry_run_plans_import_and_removal_and_sends_nothing(self):
-        a, b = self.setup_two(seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
+        a, b = self.setup_two(seeding="RemoveTorrent = 2\nMaxSeedingTime = 2\n")
         spec = self.torrent("Dry.Import.mkv", size=30000)
         a.add(spec, category="radarr", skip_checking=True)
         a.wait_state(spec.hash, SEEDING)
@@ -226,6 +223,7 @@ class ImportTest(Env):
         t0 = int(time.time())
         self.sweep(now=t0, check=0)
         n_calls = len(self.radarr.calls())
+        wait_seeded(a, spec, 2)
         r = self.sweep("--dry-run", "--json", now=t0 + 2 * 3600, check=0)
         self.assertIn(("delete", "planned"), [(x["action"], x["result"]) for x in r.json()["actions"]])
         self.assertEqual([c for c in self.radarr.calls()[n_calls:] if c["method"] != "GET"], [])

@@ -5,7 +5,7 @@ import os
 import time
 
 import harness as H
-from common import Env, instance_section, arr_section
+from common import Env, instance_section, arr_section, wait_seeded
 
 SEEDING = ("stalledUP", "uploading")
 
@@ -24,7 +24,7 @@ class TrustTest(Env):
         return a, b
 
     def test_cross_seed_keeps_files_when_the_other_torrent_uses_them(self):
-        a, b = self.setup(seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
+        a, b = self.setup(seeding="RemoveTorrent = 2\nMaxSeedingTime = 2\n")
         spec = self.torrent("Cross.Seeded.2020", files={"movie.mkv": 80000, "movie.srt": 200})
         cross = H.make_torrent(self.data, "Cross.Seeded.2020",
                                files={"movie.mkv": 80000, "movie.srt": 200},
@@ -35,7 +35,8 @@ class TrustTest(Env):
         a.wait_state(spec.hash, SEEDING)
         a.wait_state(cross.hash, SEEDING)
         t0 = int(time.time()) + 2
-        self.sweep(now=t0, check=0)                 # import, start the clock
+        self.sweep(now=t0, check=0)                 # import
+        wait_seeded(a, spec, 2)
         r = self.sweep("--json", now=t0 + 2 * 3600, check=0)
         dels = [x for x in r.json()["actions"] if x["action"] == "delete"]
         self.assertEqual(len(dels), 1)
@@ -47,11 +48,11 @@ class TrustTest(Env):
         self.assertIn(a.torrent(cross.hash)["state"], SEEDING + ("checkingUP",))
         line = [l for l in r.stderr.splitlines() if " delete " in l][0]
         for part in ("qBit:", spec.hash[:8], "Cross.Seeded.2020", "seeding-goal",
-                     "MaxSeedingTime 1 h", "files kept: shared with"):
+                     "MaxSeedingTime 2 s", "files kept: shared with"):
             self.assertIn(part, line)
 
     def test_nested_content_counts_as_shared_sibling_prefix_does_not(self):
-        a, b = self.setup(seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
+        a, b = self.setup(seeding="RemoveTorrent = 2\nMaxSeedingTime = 2\n")
         pack = self.torrent("Show.S01", files={"E01.mkv": 30000, "E02.mkv": 30000})
         sibling = self.torrent("Show.S01.Extras", files={"x.mkv": 20000})
         a.add(pack, category="radarr", skip_checking=True)
@@ -59,6 +60,7 @@ class TrustTest(Env):
         a.wait_state(pack.hash, SEEDING)
         t0 = int(time.time()) + 2
         self.sweep(now=t0, check=0)
+        wait_seeded(a, pack, 2)
         r = self.sweep("--json", now=t0 + 2 * 3600, check=0)
         dels = [x for x in r.json()["actions"] if x["action"] == "delete"]
         self.assertEqual([(d["result"], d["detail"]) for d in dels], [("done", "files deleted")])
@@ -67,7 +69,7 @@ class TrustTest(Env):
 
     def test_fuse_holds_all_deletions_on_one_instance_other_instance_swept(self):
         a, b = self.setup(settings="MaxDeletionsPerRun = 2",
-                          seeding="RemoveTorrent = 2\nMaxSeedingTime = 1h\n")
+                          seeding="RemoveTorrent = 2\nMaxSeedingTime = 2\n")
         many = [self.torrent("Old.Movie.%d.mkv" % i, size=20000 + i) for i in range(3)]
         one = self.torrent("Seedbox.Movie.mkv", size=25000)
         for s in many:
@@ -78,6 +80,9 @@ class TrustTest(Env):
         b.wait_state(one.hash, SEEDING)
         t0 = int(time.time()) + 2
         self.sweep(now=t0, check=0)
+        for s in many:
+            wait_seeded(a, s, 2)
+        wait_seeded(b, one, 2)
         r = self.sweep("--json", now=t0 + 2 * 3600, check=1)
         acts = [(x["instance"], x["action"], x["result"]) for x in r.json()["actions"]]
         self.assertEqual(sorted(x for x in acts if x[1] == "delete"),

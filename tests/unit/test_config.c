@@ -224,28 +224,22 @@ check_defaults(const struct config *c)
 	assert_null(ac->api_key);
 	assert_string_equal(ac->category, "radarr");
 	assert_true(ac->managed);
-	assert_true(ac->research);
+	/* Absent keys mean what qBitrr's code makes of them. */
+	assert_false(ac->research);
 	assert_string_equal(ac->import_mode, "Auto");
 	assert_false(ac->skip_tls_verify);
 	assert_false(ac->verify_import);
 	assert_int_equal(ac->line, 3);
-	assert_int_equal(ac->error_codes_to_blocklist.n, 3);
-	assert_string_equal(ac->error_codes_to_blocklist.items[1],
-	    "Not an upgrade for existing movie file(s)");
+	assert_int_equal(ac->error_codes_to_blocklist.n, 0);
 	assert_false(t->case_sensitive);
-	assert_int_equal(t->folder_exclusion.n, 5);
-	assert_non_null(t->folder_exclusion.compiled);
-	assert_string_equal(t->folder_exclusion.patterns[0], "\\bextras?\\b");
-	assert_int_equal(t->filename_exclusion.n, 7);
-	assert_non_null(t->filename_exclusion.compiled);
-	assert_int_equal(t->extension_allowlist.n, 7);
-	assert_string_equal(t->extension_allowlist.items[0], ".mp4");
-	assert_string_equal(t->extension_allowlist.items[5], ".!qb");
+	assert_int_equal(t->folder_exclusion.n, 0);
+	assert_int_equal(t->filename_exclusion.n, 0);
+	assert_int_equal(t->extension_allowlist.n, 0);
 	assert_int_equal(t->ignore_younger_than, -1);
 	assert_int_equal(config_arr_ignore_younger(c, ac), 180);
-	assert_int_equal(t->maximum_eta, -1);
-	assert_true(t->max_deletable_pct > 0.989 && t->max_deletable_pct < 0.991);
-	assert_true(t->do_not_remove_slow);
+	assert_int_equal(t->maximum_eta, 86400);
+	assert_true(t->max_deletable_pct > 0.949 && t->max_deletable_pct < 0.951);
+	assert_false(t->do_not_remove_slow);
 	assert_int_equal(t->stalled_delay, 15);
 	assert_false(t->research_stalled);
 	assert_false(t->remove_unregistered);
@@ -268,15 +262,8 @@ check_kinds(const struct config *c)
 {
 	assert_int_equal(c->n_arrs, 3);
 	assert_int_equal(c->arrs[0].kind, ARR_SONARR);
-	assert_string_equal(c->arrs[0].error_codes_to_blocklist.items[0],
-	    "Not a preferred word upgrade for existing episode file(s)");
-	assert_int_equal(c->arrs[0].torrent.extension_allowlist.n, 7);
 	assert_int_equal(c->arrs[1].kind, ARR_LIDARR);
-	assert_string_equal(c->arrs[1].error_codes_to_blocklist.items[1],
-	    "Not an upgrade for existing track file(s)");
-	assert_int_equal(c->arrs[1].torrent.extension_allowlist.n, 18);
-	assert_string_equal(c->arrs[1].torrent.extension_allowlist.items[2],
-	    ".flac");
+	assert_int_equal(c->arrs[1].torrent.extension_allowlist.n, 0);
 	assert_int_equal(c->arrs[2].kind, ARR_RADARR);
 	assert_string_equal(c->arrs[2].name, "Radarr");
 	assert_string_equal(config_arr_kind_name(ARR_LIDARR), "Lidarr");
@@ -301,11 +288,12 @@ check_multiline(const struct config *c)
 {
 	const struct torrent_config *t = &c->arrs[0].torrent;
 
+	/* As written: qBitrr's regexes, not rewritten. */
 	assert_int_equal(t->extension_allowlist.n, 4);
-	assert_string_equal(t->extension_allowlist.items[0], ".mkv");
-	assert_string_equal(t->extension_allowlist.items[1], ".mp4");
-	assert_string_equal(t->extension_allowlist.items[2], ".avi");
-	assert_string_equal(t->extension_allowlist.items[3], ".srt");
+	assert_string_equal(t->extension_allowlist.patterns[0], ".mkv");
+	assert_string_equal(t->extension_allowlist.patterns[1], ".MP4");
+	assert_string_equal(t->extension_allowlist.patterns[2], "avi");
+	assert_string_equal(t->extension_allowlist.patterns[3], "srt");
 	assert_int_equal(t->folder_exclusion.n, 2);
 	assert_string_equal(t->folder_exclusion.patterns[0], "\\bextras?\\b");
 	assert_string_equal(t->folder_exclusion.patterns[1], "a b");
@@ -321,11 +309,15 @@ check_case_sensitive(const struct config *c)
 	const struct torrent_config *t = &c->arrs[0].torrent;
 
 	assert_true(t->case_sensitive);
-	assert_string_equal(t->extension_allowlist.items[0], ".MKV");
-	assert_int_equal(regexec(&t->folder_exclusion.compiled[0], "Extras",
-	    0, NULL, 0), REG_NOMATCH);
-	assert_int_equal(regexec(&t->folder_exclusion.compiled[0], "extras",
-	    0, NULL, 0), 0);
+	assert_string_equal(t->extension_allowlist.patterns[0], ".MKV");
+	assert_int_equal(config_regexlist_search(&t->extension_allowlist,
+	    ".mkv"), 0);
+	assert_int_equal(config_regexlist_search(&t->extension_allowlist,
+	    ".MKV"), 1);
+	assert_int_equal(config_regexlist_search(&t->folder_exclusion,
+	    "Extras"), 0);
+	assert_int_equal(config_regexlist_search(&t->folder_exclusion,
+	    "extras"), 1);
 }
 
 static void
@@ -334,12 +326,24 @@ check_icase(const struct config *c)
 	const struct torrent_config *t = &c->arrs[0].torrent;
 
 	assert_false(t->case_sensitive);
-	assert_int_equal(regexec(&t->folder_exclusion.compiled[0],
-	    "Movie EXTRAS", 0, NULL, 0), 0);
-	assert_int_equal(regexec(&t->folder_exclusion.compiled[0],
-	    "Extrasensory", 0, NULL, 0), REG_NOMATCH);
-	assert_int_equal(regexec(&t->filename_exclusion.compiled[0],
-	    "Show.NCOP12.mkv", 0, NULL, 0), 0);
+	assert_int_equal(config_regexlist_search(&t->folder_exclusion,
+	    "Movie EXTRAS"), 1);
+	assert_int_equal(config_regexlist_search(&t->folder_exclusion,
+	    "Extrasensory"), 0);
+	/* Python's \d, (?i), \Z; Unicode case folding. */
+	assert_int_equal(config_regexlist_search(&t->filename_exclusion,
+	    "Show.NCOP12.mkv"), 1);
+	assert_int_equal(config_regexlist_search(&t->filename_exclusion,
+	    "SAMPLE"), 1);
+	assert_int_equal(config_regexlist_search(&t->filename_exclusion,
+	    "\xc3\x89T\xc3\x89"), 1);
+	assert_int_equal(config_regexlist_search(&t->filename_exclusion,
+	    "sample\n"), 0);
+	/* The allowlist: ".mkv" is \.mkv, searched. */
+	assert_int_equal(config_regexlist_search(&t->extension_allowlist,
+	    ".MKV"), 1);
+	assert_int_equal(config_regexlist_search(&t->extension_allowlist,
+	    "xmkv"), 0);
 }
 
 static void
@@ -489,14 +493,21 @@ static const struct load_case load_cases[] = {
 	    "    ]\n"
 	    "FolderExclusionRegex =\n"
 	    "    [\"\\\\bextras?\\\\b\", \"a b\"]\n"
-	    "FileNameExclusionRegex = []\n", 0, 0, 0, { NULL }, { NULL },
+	    "FileNameExclusionRegex = []\n", 0, 0, 2,
+	    { "@:7: [Radarr-Movies.Torrent] FileExtensionAllowlist: \"avi\" is "
+	    "read as qBitrr reads it, the regular expression \\avi" }, { NULL },
 	    check_multiline },
 	{ "case-sensitive matching", QBIT RADARR
-	    "[Radarr-Movies.Torrent]\nFileExtensionAllowlist = [\"MKV\"]\n"
+	    "[Radarr-Movies.Torrent]\nFileExtensionAllowlist = [\".MKV\"]\n"
+	    "FolderExclusionRegex = [\"\\\\bextras?\\\\b\"]\n"
 	    "CaseSensitiveMatches = yes\n", 0, 0, 0, { NULL }, { NULL },
 	    check_case_sensitive },
-	{ "case-insensitive regexes", QBIT RADARR, 0, 0, 0, { NULL },
-	    { NULL }, check_icase },
+	{ "case-insensitive regexes, read as Python reads them", QBIT RADARR
+	    "[Radarr-Movies.Torrent]\nFileExtensionAllowlist = [\".mkv\"]\n"
+	    "FolderExclusionRegex = [\"\\\\bextras?\\\\b\"]\n"
+	    "FileNameExclusionRegex = [\"\\\\bncop\\\\d+\\\\b\", "
+	    "\"(?i)^sample\\\\Z\", \"\\u00e9t\\u00e9\"]\n",
+	    0, 0, 0, { NULL }, { NULL }, check_icase },
 	{ "every value", "[Settings]\n"
 	    "StateFile = /var/lib/q.db\n"
 	    "IgnoreTorrentsYoungerThan = 10m\n"
@@ -1346,7 +1357,8 @@ test_print(void **state)
 	    "extra msg");
 	assert_int_equal(again.arrs[0].torrent.extension_allowlist.n,
 	    cfg.arrs[0].torrent.extension_allowlist.n);
-	assert_int_equal(again.arrs[0].error_codes_to_blocklist.n, 3);
+	assert_int_equal(again.arrs[0].error_codes_to_blocklist.n,
+	    cfg.arrs[0].error_codes_to_blocklist.n);
 	assert_true(again.arrs[0].torrent.seeding.max_ratio == 1.25);
 	assert_int_equal(again.arrs[0].torrent.seeding.remove_torrent, 3);
 	assert_int_equal(again.settings.http_timeout, 30);

@@ -9,7 +9,6 @@
  * fails.  Configs are built in C, not parsed, so these tests do not depend
  * on the config parser.  The spec is issues 3, 4 and 6.
  */
-#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -78,31 +77,26 @@ strlist_done(struct strlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Compile as config.c does: ERE, no subexpressions, REG_ICASE unless case-sensitive. */
+/* Compile as config.c does (PCRE2, Python's reading; allowlist entries get a '\'). */
 static void
-regexlist_make(struct regexlist *rl, const char *const *v, size_t n, bool case_sensitive)
+regexlist_make(struct regexlist *rl, const char *const *v, size_t n, bool case_sensitive,
+    bool allowlist)
 {
-	int flags = REG_EXTENDED | REG_NOSUB | (case_sensitive ? 0 : REG_ICASE);
+	char err[256];
+	size_t bad;
 
 	rl->n = n;
 	rl->patterns = n ? xcalloc(n, sizeof(char *)) : NULL;
-	rl->compiled = n ? xcalloc(n, sizeof(regex_t)) : NULL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		rl->patterns[i] = xstrdup(v[i]);
-		assert_int_equal(regcomp(&rl->compiled[i], v[i], flags), 0);
-	}
+	assert_int_equal(config_regexlist_compile(rl, case_sensitive, allowlist, &bad, err,
+	    sizeof(err)), 0);
 }
 
 static void
 regexlist_done(struct regexlist *rl)
 {
-	for (size_t i = 0; i < rl->n; i++) {
-		regfree(&rl->compiled[i]);
-		free(rl->patterns[i]);
-	}
-	free(rl->patterns);
-	free(rl->compiled);
-	memset(rl, 0, sizeof(*rl));
+	config_regexlist_free(rl);
 }
 
 static const char *const builtin_unreg[] = {
@@ -119,9 +113,10 @@ torrent_config_make(struct torrent_config *tc, bool case_sensitive)
 {
 	memset(tc, 0, sizeof(*tc));
 	tc->case_sensitive = case_sensitive;
-	regexlist_make(&tc->folder_exclusion, folder_re, NELEM(folder_re), case_sensitive);
-	regexlist_make(&tc->filename_exclusion, filename_re, NELEM(filename_re), case_sensitive);
-	strlist_make(&tc->extension_allowlist, allow_ext, NELEM(allow_ext));
+	regexlist_make(&tc->folder_exclusion, folder_re, NELEM(folder_re), case_sensitive, false);
+	regexlist_make(&tc->filename_exclusion, filename_re, NELEM(filename_re), case_sensitive,
+	    false);
+	regexlist_make(&tc->extension_allowlist, allow_ext, NELEM(allow_ext), case_sensitive, true);
 	tc->ignore_younger_than = -1;		/* [Settings]: 180 s */
 	tc->maximum_eta = 7 * DAY;
 	tc->max_deletable_pct = 0.99;
@@ -142,7 +137,7 @@ torrent_config_done(struct torrent_config *tc)
 {
 	regexlist_done(&tc->folder_exclusion);
 	regexlist_done(&tc->filename_exclusion);
-	strlist_done(&tc->extension_allowlist);
+	regexlist_done(&tc->extension_allowlist);
 	strlist_done(&tc->unregistered_messages);
 }
 
@@ -738,13 +733,13 @@ tw_codes(struct fx *f)
 		strlist_make(&f->arrs[i].error_codes_to_blocklist, codes, NELEM(codes));
 }
 static void tw_verify(struct fx *f) { f->arrs[0].verify_import = true; }
-static void tw_limit_dl(struct fx *f) { radarr_tc(f)->seeding.download_limit = 100; }
-static void tw_limit_up(struct fx *f) { radarr_tc(f)->seeding.upload_limit = 50; }
+static void tw_limit_dl(struct fx *f) { radarr_tc(f)->seeding.download_limit = 102400; }
+static void tw_limit_up(struct fx *f) { radarr_tc(f)->seeding.upload_limit = 51200; }
 static void
 tw_limit_both(struct fx *f)
 {
-	radarr_tc(f)->seeding.download_limit = 100;
-	radarr_tc(f)->seeding.upload_limit = 50;
+	radarr_tc(f)->seeding.download_limit = 102400;
+	radarr_tc(f)->seeding.upload_limit = 51200;
 }
 static void
 tw_limit_zero(struct fx *f)
@@ -1003,11 +998,17 @@ test_stalled(void **state)
 	  .queue = QUEUE_PRESENT,
 	  .x = { NULL, "", 0, true, false, .rx = RX_STALLED,
 	         .stalled_since = NOW - 30 * DAY } },
-	{ "StalledDelay -1 never removes",
+	/* qBitrr: -1 is no grace: removed once idle for IgnoreTorrentsYoungerThan. */
+	{ "StalledDelay -1, first sight, idle 10 min >= 180 s -> removed",
 	  .tweak = tw_delay_neg,
-	  .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - 30 * DAY },
+	  .t = { T_STALLED, .last_activity = NOW - 10 * MIN }, .r = { R_BASE },
 	  .queue = QUEUE_PRESENT,
-	  .x = { NULL, "", 0, true, false } },
+	  .x = { "stalled", "delete(files,blocklist,search)", 0, false, false } },
+	{ "StalledDelay -1, idle 179 s < 180 s -> waits",
+	  .tweak = tw_delay_neg,
+	  .t = { T_STALLED, .last_activity = NOW - 179 }, .r = { R_BASE },
+	  .queue = QUEUE_PRESENT,
+	  .x = { NULL, "", 0, true, false, .waiting_has = "StalledDelay -1" } },
 
 	/* Which states are stalled. */
 	{ "metaDL is stalled",
@@ -1219,11 +1220,12 @@ test_unwanted_files(void **state)
 	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 },
 	  FILES({ 1, "Movie/Movie.mkv" }, { 0, "Movie/movie.nfo" }),
 	  .x = { NULL, "", 0, false, false, .rx = RX_FILES, .files_checked_at = NOW } },
-	{ "in-progress names (.!qB, .parts) are never unwanted",
-	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 },
+	/* qBitrr has no special case for in-progress names: the allowlist decides. */
+	{ "in-progress names (.!qB, .parts) not in the allowlist are unwanted",
+	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 }, .queue = QUEUE_PRESENT,
 	  FILES({ 1, "Movie/movie.nfo.!qB" }, { 1, "Movie/Sample/sample.mkv.parts" },
 	        { 1, "Movie/.Movie.exe.parts" }),
-	  .x = { NULL, "", 0, false, false } },
+	  .x = { "unwanted-files", "delete(files,blocklist,search)", 0, false, false } },
 	{ "all files unwanted -> removed like stalled",
 	  .t = { T_DL }, .r = { R_BASE, .files_checked_at = 0 }, .queue = QUEUE_PRESENT,
 	  FILES({ 1, "Movie/Movie.exe" }, { 1, "Movie/Sample/sample.mkv" }),
@@ -1285,7 +1287,8 @@ test_file_unwanted(void **state)
 	{ false, false, "Movie/movie", true },			/* no extension */
 	{ false, false, "Movie/Sample/movie.mkv", true },	/* folder regex */
 	{ false, false, "Movie/SAMPLES/movie.mkv", true },
-	{ true, false, "Movie/Sample/movie.mkv", false },	/* case-sensitive regex */
+	/* qBitrr lower-cases folder names, even with CaseSensitiveMatches. */
+	{ true, false, "Movie/Sample/movie.mkv", true },
 	{ true, false, "Movie/sample/movie.mkv", true },
 	{ false, false, "Movie/Extras/Interview.mp4", true },
 	{ false, false, "a/b/extra/c/movie.mkv", true },	/* any folder level */
@@ -1296,13 +1299,13 @@ test_file_unwanted(void **state)
 	{ false, false, "Movie/RARBG.mp4", true },
 	{ false, false, "Movie/rarbg.mp4", true },
 	{ true, false, "Movie/rarbg.mp4", false },
-	{ false, false, "Movie/Movie.mkv.!qB", false },		/* in progress */
-	{ false, false, "Movie/movie.nfo.!qB", false },
-	{ false, false, "Movie/Sample/sample.mkv.!qB", false },
-	{ false, false, "Movie/movie.nfo.!QB", false },
-	{ true, false, "Movie/movie.nfo.!qB", false },
-	{ false, false, "Movie/.movie.nfo.parts", false },
-	{ false, false, "Movie/Sample/x.parts", false },
+	/* Partial files: only as the allowlist says (qBitrr has no special case). */
+	{ false, false, "Movie/Movie.mkv.!qB", true },
+	{ false, false, "Movie/Sample/sample.mkv.!qB", true },
+	/* Allowlist entries are regexes searched in the suffix. */
+	{ false, false, "Movie/movie.mkv2", false },		/* re.search: \.mkv is in ".mkv2" */
+	{ false, false, "Movie/.mkv", true },			/* Python: ".mkv" has no suffix */
+	{ false, false, "Movie/movie.", true },
 	{ false, true, "Movie/movie.nfo", false },		/* no allowlist: any extension */
 	{ false, true, "Movie/Sample/movie.nfo", true },
 	};
@@ -1314,7 +1317,7 @@ test_file_unwanted(void **state)
 
 		torrent_config_make(&tc, cases[i].case_sensitive);
 		if (cases[i].empty_allowlist)
-			strlist_done(&tc.extension_allowlist);
+			regexlist_done(&tc.extension_allowlist);
 		got = policy_file_unwanted(&tc, cases[i].path);
 		if (got != cases[i].unwanted) {
 			print_error("# %s (case_sensitive %d, allowlist %s): got %d, want %d\n",
@@ -1326,6 +1329,29 @@ test_file_unwanted(void **state)
 	}
 	if (bad)
 		fail_msg("%d mismatch(es)", bad);
+}
+
+/* A catastrophic pattern gives up within the match limit, and the file is kept. */
+static void
+test_regex_bounded(void **state)
+{
+	static const char *const evil[] = { "^(a+)+$" };
+	struct torrent_config tc;
+	char name[80];
+	int64_t t0;
+
+	(void)state;
+	torrent_config_make(&tc, false);
+	regexlist_done(&tc.filename_exclusion);
+	regexlist_make(&tc.filename_exclusion, evil, 1, false, false);
+	memset(name, 'a', 60);
+	strcpy(name + 60, "!.mkv");
+	t0 = monotonic_ms();
+	assert_int_equal(config_regexlist_search(&tc.filename_exclusion, name), -1);
+	assert_false(policy_file_unwanted(&tc, name));
+	assert_true(monotonic_ms() - t0 < 5000);
+	assert_int_equal(config_regexlist_search(&tc.filename_exclusion, "aaaa"), 1);
+	torrent_config_done(&tc);
 }
 
 /* ---- rule 9: unregistered ------------------------------------------------- */
@@ -1698,10 +1724,11 @@ test_seeding(void **state)
 	  .t = { T_SEED, .seeding_time = SEED_TIME }, .r = { R_SEED },
 	  .seed_mode = 2, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
 	  .x = { "seeding-goal", "delete(files)", 0, false, false } },
-	{ "mode 2: qBittorrent frozen at 1 h, own clock exactly 7 d -> removed",
+	/* qBitrr counts time spent seeding only: paused or stopped time is not seeding. */
+	{ "mode 2: qBittorrent's seeding_time 1 h, complete 7 d ago -> kept",
 	  .t = { T_SEED, .seeding_time = HOUR }, .r = { R_SEED, .seeding_since = NOW - SEED_TIME },
 	  .seed_mode = 2, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
-	  .x = { "seeding-goal", "delete(files)", 0, false, false, .rx = RX_SEEDING,
+	  .x = { NULL, "", 0, false, false, .rx = RX_SEEDING,
 	         .seeding_since = NOW - SEED_TIME } },
 	{ "mode 2: qBittorrent frozen at 1 h, own clock 1 s short -> kept",
 	  .t = { T_SEED, .seeding_time = HOUR },
@@ -1742,10 +1769,14 @@ test_seeding(void **state)
 	  .t = { T_SEED, .ratio = 2.0, .seeding_time = SEED_TIME }, .r = { R_SEED },
 	  .seed_mode = 4, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
 	  .x = { "seeding-goal", "delete(files)", 0, false, false } },
-	{ "mode 4: ratio met, time by own clock only -> removed",
+	{ "mode 4: ratio met, complete 8 d ago but seeded 1 h -> kept",
 	  .t = { T_SEED, .ratio = 2.5, .seeding_time = HOUR },
 	  .r = { R_SEED, .seeding_since = NOW - 8 * DAY },
 	  .seed_mode = 4, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
+	  .x = { NULL, "", 0, false, false } },
+	{ "mode 2: seeding_time exactly MaxSeedingTime -> removed",
+	  .t = { T_SEED, .seeding_time = SEED_TIME }, .r = { R_SEED },
+	  .seed_mode = 2, .seed_ratio = SEED_RATIO, .seed_time = SEED_TIME,
 	  .x = { "seeding-goal", "delete(files)", 0, false, false } },
 	/* Left alone. */
 	{ "forcedUP is left alone",
@@ -1810,7 +1841,14 @@ test_rate_limits(void **state)
 	  .tweak = tw_limit_zero,
 	  .t = { T_DL, .dl_limit = 0, .up_limit = 0 }, .r = { R_BASE },
 	  .x = { NULL, "", 0, false, false } },
-	{ "download limit differs -> set it (KiB/s to bytes/s), upload untouched",
+	{ "limits 0 leave the torrent's own limits alone (qBitrr)",
+	  .tweak = tw_limit_zero,
+	  .t = { T_DL, .dl_limit = 5000, .up_limit = 7000 }, .r = { R_BASE },
+	  .x = { NULL, "", 0, false, false } },
+	{ "limits -1 make a limited torrent unlimited (qBitrr)",
+	  .t = { T_DL, .dl_limit = 5000, .up_limit = 0 }, .r = { R_BASE },
+	  .x = { NULL, "set_limits(0,-1)", 0, false, false } },
+	{ "download limit differs -> set it (bytes/s, as qBitrr), upload untouched",
 	  .tweak = tw_limit_dl,
 	  .t = { T_DL, .dl_limit = 0, .up_limit = 0 }, .r = { R_BASE },
 	  .x = { NULL, "set_limits(102400,-1)", 0, false, false } },
@@ -2051,7 +2089,7 @@ test_sequences(void **state)
 	policy_decision_free(&d);
 	fx_free(&f);
 
-	/* Seeding with qBittorrent's seeding_time frozen: our own clock removes it. */
+	/* Seeding with qBittorrent's seeding_time frozen (paused): kept, as in qBitrr. */
 	fx_init(&f);
 	build_case(&f, &(const struct pcase){ "seq", .t = { T_SEED, .seeding_time = HOUR } });
 	radarr_tc(&f)->seeding.remove_torrent = 2;
@@ -2066,9 +2104,9 @@ test_sequences(void **state)
 	assert_actions(&d, "");
 	keep_row(&f, &d);
 	policy_decision_free(&d);
-	sweep_once(&f, t0 + SEED_TIME, QUEUE_PRESENT, false, &d);
-	assert_actions(&d, "delete(files)");
-	assert_string_equal(d.rule, "seeding-goal");
+	sweep_once(&f, t0 + 30 * DAY, QUEUE_PRESENT, false, &d);
+	assert_actions(&d, "");
+	assert_null(d.rule);
 	policy_decision_free(&d);
 	fx_free(&f);
 }
@@ -2536,6 +2574,7 @@ main(void)
 		cmocka_unit_test(test_slow),
 		cmocka_unit_test(test_unwanted_files),
 		cmocka_unit_test(test_file_unwanted),
+		cmocka_unit_test(test_regex_bounded),
 		cmocka_unit_test(test_unregistered),
 		cmocka_unit_test(test_unregistered_direct),
 		cmocka_unit_test(test_arr_import_error),
