@@ -43,6 +43,7 @@ enum skind {
 	SK_ARR,
 	SK_TORRENT,	/* <Arr>.Torrent */
 	SK_SEEDING,	/* <Arr>.Torrent.SeedingMode */
+	SK_TRACKER,	/* [[qBit.Trackers]], [[<Arr>.Torrent.Trackers]] */
 	SK_UNUSED,	/* a qBitrr section we do not use: keys ignored */
 	SK_UNKNOWN,	/* warned about once; keys ignored */
 	SK_BAD		/* an error was reported for the header; keys ignored */
@@ -70,6 +71,11 @@ enum keyid {
 
 	K_DL_LIMIT, K_UL_LIMIT, K_MAX_RATIO, K_MAX_SEED_TIME, K_REMOVE_TORRENT,
 
+	K_TR_NAME, K_TR_URI, K_TR_PRIORITY, K_TR_MAX_ETA, K_TR_DL_LIMIT,
+	K_TR_UL_LIMIT, K_TR_MAX_RATIO, K_TR_MAX_SEED_TIME, K_TR_REMOVE,
+	K_TR_HNR, K_TR_MIN_RATIO, K_TR_MIN_DAYS, K_TR_MIN_DL_PCT,
+	K_TR_PARTIAL_RATIO, K_TR_BUFFER, K_TR_SUPER_SEED,
+
 	K__COUNT
 };
 
@@ -87,7 +93,8 @@ enum vtype {
 	T_IMPORT_MODE,	/* char *: Auto, Move, Copy */
 	T_LIST,		/* struct strlist */
 	T_REGEX,	/* struct regexlist, compiled later */
-	T_PATH_MAP	/* instance_config mappings */
+	T_PATH_MAP,	/* instance_config mappings */
+	T_HNR		/* enum hnr_mode: and, or, disabled (or a boolean) */
 };
 
 #define KF_SECRET	0x01	/* never echo the value */
@@ -107,6 +114,7 @@ struct keydef {
 #define S_OFF(f)	offsetof(struct settings, f)
 #define Q_OFF(f)	offsetof(struct instance_config, f)
 #define A_OFF(f)	offsetof(struct arr_config, f)
+#define TR_OFF(f)	offsetof(struct tracker_config, f)
 #define NOLIMIT		0, 0
 
 static const struct keydef keydefs[K__COUNT] = {
@@ -219,6 +227,39 @@ static const struct keydef keydefs[K__COUNT] = {
 	    A_OFF(torrent.seeding.max_seeding_time), -1, INT64_MAX, 0 },
 	[K_REMOVE_TORRENT] = { SK_SEEDING, "RemoveTorrent", T_REMOVE,
 	    A_OFF(torrent.seeding.remove_torrent), NOLIMIT, 0 },
+
+	[K_TR_NAME] = { SK_TRACKER, "Name", T_STR, TR_OFF(name), NOLIMIT,
+	    KF_OPTIONAL },
+	[K_TR_URI] = { SK_TRACKER, "URI", T_STR, TR_OFF(uri), NOLIMIT,
+	    KF_OPTIONAL },
+	[K_TR_PRIORITY] = { SK_TRACKER, "Priority", T_I64, TR_OFF(priority),
+	    INT32_MIN, INT32_MAX, 0 },
+	[K_TR_MAX_ETA] = { SK_TRACKER, "MaximumETA", T_DURATION,
+	    TR_OFF(maximum_eta), -1, INT64_MAX, 0 },
+	[K_TR_DL_LIMIT] = { SK_TRACKER, "DownloadRateLimit", T_I64,
+	    TR_OFF(dl_limit), -1, INT_MAX, 0 },
+	[K_TR_UL_LIMIT] = { SK_TRACKER, "UploadRateLimit", T_I64,
+	    TR_OFF(up_limit), -1, INT_MAX, 0 },
+	[K_TR_MAX_RATIO] = { SK_TRACKER, "MaxUploadRatio", T_DOUBLE,
+	    TR_OFF(max_ratio), NOLIMIT, 0 },
+	[K_TR_MAX_SEED_TIME] = { SK_TRACKER, "MaxSeedingTime", T_DURATION,
+	    TR_OFF(max_seeding_time), -1, INT64_MAX, 0 },
+	[K_TR_REMOVE] = { SK_TRACKER, "RemoveIfExists", T_BOOL,
+	    TR_OFF(remove_if_exists), NOLIMIT, 0 },
+	[K_TR_HNR] = { SK_TRACKER, "HitAndRunMode", T_HNR, TR_OFF(hnr), NOLIMIT,
+	    0 },
+	[K_TR_SUPER_SEED] = { SK_TRACKER, "SuperSeedMode", T_BOOL,
+	    TR_OFF(super_seed), NOLIMIT, 0 },
+	[K_TR_MIN_RATIO] = { SK_TRACKER, "MinSeedRatio", T_DOUBLE,
+	    TR_OFF(hnr_min_ratio), NOLIMIT, 0 },
+	[K_TR_MIN_DAYS] = { SK_TRACKER, "MinSeedingTimeDays", T_DOUBLE,
+	    TR_OFF(hnr_min_days), NOLIMIT, 0 },
+	[K_TR_MIN_DL_PCT] = { SK_TRACKER, "HitAndRunMinimumDownloadPercent",
+	    T_DOUBLE, TR_OFF(hnr_min_dl_pct), NOLIMIT, 0 },
+	[K_TR_PARTIAL_RATIO] = { SK_TRACKER, "HitAndRunPartialSeedRatio",
+	    T_DOUBLE, TR_OFF(hnr_partial_ratio), NOLIMIT, 0 },
+	[K_TR_BUFFER] = { SK_TRACKER, "TrackerUpdateBuffer", T_DURATION,
+	    TR_OFF(hnr_buffer), 0, INT64_MAX, 0 },
 };
 
 /*
@@ -248,15 +289,20 @@ static const struct unused {
 	{ SK_SETTINGS, "MaxProcessRestarts", NULL },
 	{ SK_SETTINGS, "ProcessRestart*", NULL },
 	{ SK_SETTINGS, "ConfigVersion", NULL },
+	{ SK_SETTINGS, "WebUI*", NULL },	/* qBitrr 5.0-5.1 */
 	{ SK_QBIT, "ManagedCategories", NULL },
 	{ SK_QBIT, "MatchSubcategories", NULL },
 	{ SK_QBIT, "Trackers", NULL },
+	{ SK_QBIT, "v5", NULL },		/* qBitrr 4.10: qBittorrent 5 switch */
 	{ SK_ARR, "RssSyncTimer", NULL },
 	{ SK_ARR, "RefreshDownloadsTimer", NULL },
 	{ SK_TORRENT, "AutoDelete", NULL },
 	{ SK_TORRENT, "Trackers", NULL },
 	{ SK_SEEDING, "RemoveDeadTrackers", NULL },
 	{ SK_SEEDING, "RemoveTrackerWithMessage", NULL },
+	{ SK_TRACKER, "SortTorrents", NULL },
+	{ SK_TRACKER, "AddTrackerIfMissing", NULL },
+	{ SK_TRACKER, "AddTags", NULL },
 	{ SK_NONE, NULL, "WebUI" },
 	{ SK_NONE, NULL, "WebUI.*" },
 	{ SK_NONE, NULL, "*.EntrySearch" },
@@ -323,6 +369,12 @@ struct parser {
 	struct stage settings_stage;
 	struct stage *qstage;	/* per instance */
 	struct stage *astage;	/* per Arr */
+
+	/* Tracker tables as read; merged into each Arr at the end. */
+	struct tracker_config *trackers;
+	long	*tr_owner;	/* Arr index, or -1 for [[qBit.Trackers]] */
+	struct stage *tstage;
+	size_t	 n_trackers;
 };
 
 /* Messages. */
@@ -809,6 +861,27 @@ prefixed(const char *base, size_t blen, const char *prefix)
 	return blen > n + 1 ? 1 : -1;
 }
 
+/*
+ * [[qBit.Trackers]] or [[<Arr>.Torrent.Trackers]] of a Radarr, Sonarr or
+ * Lidarr section.  qBitrr reads the trackers of the bare [qBit] only.
+ */
+static bool
+tracker_table(const char *name)
+{
+	static const char suffix[] = ".Torrent.Trackers";
+	size_t n = strlen(name), k = sizeof(suffix) - 1, i;
+	const char *dot = strchr(name, '.');
+
+	if (strcmp(name, "qBit.Trackers") == 0)
+		return true;
+	if (n <= k || strcmp(name + n - k, suffix) != 0 || dot != name + n - k)
+		return false;
+	for (i = 0; i < NELEM(arr_prefix); i++)
+		if (prefixed(name, n - k, arr_prefix[i]) == 1)
+			return true;
+	return false;
+}
+
 /* Classify header h; report unknown and badly named sections. */
 static void
 header_classify(struct parser *p, struct header *h, enum arr_kind *ak)
@@ -835,6 +908,10 @@ header_classify(struct parser *p, struct header *h, enum arr_kind *ak)
 		free(h->name);
 		h->name = renamed;
 		dot = strchr(h->name, '.');
+	}
+	if (h->array && tracker_table(h->name)) {
+		h->kind = SK_TRACKER;
+		return;
 	}
 	if (section_unused(h->name)) {
 		h->kind = SK_UNUSED;
@@ -884,6 +961,39 @@ header_classify(struct parser *p, struct header *h, enum arr_kind *ak)
 		}
 	}
 	pwarn(p, h->line, "[%s]: unknown section", h->name);
+}
+
+static void
+tracker_defaults(struct tracker_config *t, const struct header *h)
+{
+	memset(t, 0, sizeof(*t));
+	t->maximum_eta = -1;
+	t->max_ratio = -1;
+	t->max_seeding_time = -1;
+	t->dl_limit = TRACKER_UNSET;
+	t->up_limit = TRACKER_UNSET;
+	t->hnr = HNR_DISABLED;
+	t->hnr_min_ratio = 1.0;
+	t->hnr_min_dl_pct = 10;
+	t->hnr_partial_ratio = 1.0;
+	t->line = h->line;
+}
+
+static void
+tracker_free(struct tracker_config *t)
+{
+	free(t->name);
+	free(t->uri);
+	free(t->host);
+}
+
+static void
+tracker_copy(struct tracker_config *dst, const struct tracker_config *src)
+{
+	*dst = *src;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->uri = src->uri ? xstrdup(src->uri) : NULL;
+	dst->host = src->host ? xstrdup(src->host) : NULL;
 }
 
 static void
@@ -973,9 +1083,21 @@ build_sections(struct parser *p, struct config *cfg)
 	cfg->arrs = xcalloc(na, sizeof(*cfg->arrs));
 	p->qstage = xcalloc(nq, sizeof(*p->qstage));
 	p->astage = xcalloc(na, sizeof(*p->astage));
-	for (i = 0; i < p->n_hdrs; i++) {
+	for (i = 0; i < p->n_hdrs; i++)
+		if (p->hdrs[i].kind == SK_TRACKER)
+			p->n_trackers++;
+	p->trackers = xcalloc(p->n_trackers, sizeof(*p->trackers));
+	p->tr_owner = xcalloc(p->n_trackers, sizeof(*p->tr_owner));
+	p->tstage = xcalloc(p->n_trackers, sizeof(*p->tstage));
+	for (i = 0, j = 0; i < p->n_hdrs; i++) {
 		struct header *h = &p->hdrs[i];
 
+		if (h->kind == SK_TRACKER) {
+			h->obj = j++;
+			tracker_defaults(&p->trackers[h->obj], h);
+			p->tr_owner[h->obj] = -1;
+			continue;
+		}
 		if (h->kind == SK_QBIT) {
 			h->obj = cfg->n_instances++;
 			instance_defaults(&cfg->instances[h->obj], h);
@@ -989,7 +1111,8 @@ build_sections(struct parser *p, struct config *cfg)
 		struct header *h = &p->hdrs[i];
 		size_t blen;
 
-		if (h->kind != SK_TORRENT && h->kind != SK_SEEDING)
+		if (h->kind != SK_TORRENT && h->kind != SK_SEEDING &&
+		    !(h->kind == SK_TRACKER && strncmp(h->name, "qBit.", 5) != 0))
 			continue;
 		blen = (size_t)(strchr(h->name, '.') - h->name);
 		for (j = 0; j < p->n_hdrs; j++)
@@ -1001,7 +1124,9 @@ build_sections(struct parser *p, struct config *cfg)
 			perr(p, h->line, "[%s]: no [%.*s] section for it",
 			    h->name, (int)blen, h->name);
 			h->kind = SK_BAD;
-		} else
+		} else if (h->kind == SK_TRACKER)
+			p->tr_owner[h->obj] = (long)p->hdrs[j].obj;
+		else
 			h->obj = p->hdrs[j].obj;
 	}
 	free(kinds);
@@ -1215,6 +1340,18 @@ apply(struct parser *p, struct entry *e, const struct keydef *kd, void *base)
 		else
 			*(int *)field = (int)i64;
 		break;
+	case T_HNR:
+		if (strcasecmp(v, "and") == 0 || strcasecmp(v, "true") == 0)
+			*(enum hnr_mode *)field = HNR_AND;
+		else if (strcasecmp(v, "or") == 0)
+			*(enum hnr_mode *)field = HNR_OR;
+		else if (strcasecmp(v, "disabled") == 0 ||
+		    strcasecmp(v, "false") == 0)
+			*(enum hnr_mode *)field = HNR_DISABLED;
+		else
+			bad_value(p, e, kd, v, "is not a Hit-and-Run mode "
+			    "(and, or, disabled)");
+		break;
 	case T_IMPORT_MODE: {
 		static const char *const modes[] = { "Auto", "Move", "Copy" };
 		size_t i;
@@ -1292,6 +1429,10 @@ apply_entries(struct parser *p, struct config *cfg)
 			st = &p->qstage[h->obj];
 			base = &cfg->instances[h->obj];
 			break;
+		case SK_TRACKER:
+			st = &p->tstage[h->obj];
+			base = &p->trackers[h->obj];
+			break;
 		default:
 			st = &p->astage[h->obj];
 			base = &cfg->arrs[h->obj];
@@ -1320,6 +1461,99 @@ apply_entries(struct parser *p, struct config *cfg)
 		if (e->bad)
 			continue;
 		apply(p, e, kd, base);
+	}
+}
+
+/*
+ * qBitrr features this tool does not implement, set to a value with which
+ * qBitrr would delete or keep something: a warning at the default
+ * verbosity, so that nobody moving from qBitrr is surprised.
+ */
+enum unsup_when { UW_TRUE, UW_LIST, UW_ANY };
+
+static const struct unsupported {
+	const char	*section;	/* fnmatch(3) pattern */
+	const char	*key;
+	enum unsup_when	 when;
+	const char	*what;		/* what qBitrr does with it */
+} unsupported[] = {
+	{ "qBit", "ManagedCategories", UW_LIST, "qBitrr manages these "
+	    "categories itself by [qBit.CategorySeeding] (seeding limits, "
+	    "removal, Hit-and-Run); here their torrents are left alone" },
+	{ "qBit-*", "ManagedCategories", UW_LIST, "qBitrr manages these "
+	    "categories itself by the instance's CategorySeeding (seeding "
+	    "limits, removal, Hit-and-Run); here their torrents are left alone" },
+	{ "*.Torrent", "AutoDelete", UW_TRUE, "qBitrr deletes the files of "
+	    "completed downloads that are not playable; not done here" },
+	{ "*.Torrent.SeedingMode", "RemoveDeadTrackers", UW_TRUE, "qBitrr "
+	    "removes trackers whose message is in RemoveTrackerWithMessage "
+	    "from the torrents; not done here" },
+	{ "*.EntrySearch", "CustomFormatUnmetSearch", UW_TRUE, "qBitrr "
+	    "removes downloads whose custom format score is below the "
+	    "existing file's; not done here" },
+	{ "Readarr", "Managed", UW_TRUE, "qBitrr manages Readarr's downloads "
+	    "(stalled, slow, unwanted files, seeding goals); Readarr is not "
+	    "supported here and its torrents are left alone" },
+	{ "Readarr-*", "Managed", UW_TRUE, "qBitrr manages Readarr's downloads "
+	    "(stalled, slow, unwanted files, seeding goals); Readarr is not "
+	    "supported here and its torrents are left alone" },
+	{ "*.Trackers", "AddTrackerIfMissing", UW_TRUE, "qBitrr adds this "
+	    "tracker to the torrents; not done here" },
+	{ "*.Trackers", "RemoveIfExists", UW_TRUE, "qBitrr removes this "
+	    "tracker from the torrents; here, as there, its rules do not "
+	    "apply, but the tracker stays" },
+	{ "*.Trackers", "SuperSeedMode", UW_TRUE, "qBitrr turns super-seeding "
+	    "on and never removes such torrents for their seeding goal; here "
+	    "they are kept too, but super-seeding is not turned on" },
+	{ "qBit-*.Trackers", "URI", UW_ANY, "qBitrr applies the trackers of "
+	    "[qBit] only; this one is ignored, there and here" },
+};
+
+static bool
+value_true(const struct cr_value *v)
+{
+	bool b;
+
+	return v->type != CR_ARRAY && v->type != CR_TABLE &&
+	    config_parse_bool(v->text, &b) == 0 && b;
+}
+
+static void
+warn_unsupported(struct parser *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->n_ents; i++) {
+		const struct entry *e = &p->ents[i];
+		const struct header *h;
+		bool on;
+
+		if (e->hdr < 0 || e->bad || p->hdrs[e->hdr].dup)
+			continue;
+		h = &p->hdrs[e->hdr];
+		/* Inline tracker tables would be dropped: refuse them. */
+		if (strcasecmp(e->key, "Trackers") == 0 && e->v->type == CR_ARRAY &&
+		    e->v->n > 0 && (h->kind == SK_QBIT || h->kind == SK_TORRENT)) {
+			kerr(p, (struct entry *)e, "trackers written inline are "
+			    "not read; write each as a [[%s.Trackers]] table",
+			    h->name);
+			continue;
+		}
+		for (k = 0; k < NELEM(unsupported); k++) {
+			const struct unsupported *u = &unsupported[k];
+
+			if (strcasecmp(u->key, e->key) != 0 ||
+			    fnmatch(u->section, h->name, 0) != 0)
+				continue;
+			on = u->when == UW_ANY ||
+			    (u->when == UW_TRUE && value_true(e->v)) ||
+			    (u->when == UW_LIST && e->v->type == CR_ARRAY &&
+			    e->v->n > 0);
+			if (on)
+				pwarn(p, e->line, "[%s] %s: %s", h->name, e->key,
+				    u->what);
+			break;
+		}
 	}
 }
 
@@ -1792,6 +2026,76 @@ finish_arr(struct parser *p, struct config *cfg, size_t idx, int hdr)
 	}
 }
 
+/* The host of a tracker URI, lower-cased, as qBitrr matches them ("" if none). */
+static char *
+uri_host(const char *uri)
+{
+	const char *s = strstr(uri, "://"), *end;
+	char *host;
+
+	s = s ? s + 3 : uri;
+	end = s + strcspn(s, "/?#");
+	for (const char *at = s; at < end; at++)
+		if (*at == '@')
+			s = at + 1;
+	if (*s == '[') {
+		const char *rb = memchr(s, ']', (size_t)(end - s));
+		host = xstrndup(s + 1, rb ? (size_t)(rb - s - 1) : 0);
+	} else
+		host = xstrndup(s, strcspn(s, ":/?#"));
+	return str_lower(host);
+}
+
+/*
+ * Trackers: clean up each entry, then give every Arr its list, qBitrr's
+ * way: [[qBit.Trackers]] first, an Arr's own entry replacing one of the
+ * same URI.
+ */
+static void
+finish_trackers(struct parser *p, struct config *cfg)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->n_trackers; i++) {
+		struct tracker_config *t = &p->trackers[i];
+		size_t n;
+
+		if (t->uri != NULL) {
+			for (n = strlen(t->uri); n > 0 && t->uri[n - 1] == '/'; n--)
+				t->uri[n - 1] = '\0';
+			t->host = uri_host(t->uri);
+		}
+		if (t->uri == NULL || *t->host == '\0') {
+			pwarn(p, t->line, "tracker %s%s%s: no URI with a host: "
+			    "ignored, as qBitrr ignores it", t->name ? "\"" : "",
+			    t->name ? t->name : "without a name", t->name ? "\"" : "");
+			free(t->uri);
+			t->uri = NULL;
+		}
+	}
+	for (k = 0; k < cfg->n_arrs; k++) {
+		struct arr_config *ac = &cfg->arrs[k];
+
+		for (int pass = 0; pass < 2; pass++)
+			for (i = 0; i < p->n_trackers; i++) {
+				const struct tracker_config *t = &p->trackers[i];
+
+				if (t->uri == NULL || p->tr_owner[i] !=
+				    (pass == 0 ? -1 : (long)k))
+					continue;
+				for (j = 0; j < ac->n_trackers; j++)
+					if (strcmp(ac->trackers[j].uri, t->uri) == 0)
+						break;
+				if (j == ac->n_trackers)
+					ac->trackers = xreallocarray(ac->trackers,
+					    ++ac->n_trackers, sizeof(*ac->trackers));
+				else
+					tracker_free(&ac->trackers[j]);
+				tracker_copy(&ac->trackers[j], t);
+			}
+	}
+}
+
 /* Checks across sections. */
 static void
 finish_config(struct parser *p, struct config *cfg)
@@ -1877,6 +2181,11 @@ parser_free(struct parser *p)
 	free(p->ents);
 	free(p->qstage);
 	free(p->astage);
+	for (i = 0; i < p->n_trackers; i++)
+		tracker_free(&p->trackers[i]);
+	free(p->trackers);
+	free(p->tr_owner);
+	free(p->tstage);
 	config_read_free(&p->file);
 }
 
@@ -1944,6 +2253,8 @@ config_load(const char *path, struct config *cfg)
 		else if (p.hdrs[i].kind == SK_ARR)
 			finish_arr(&p, cfg, p.hdrs[i].obj, (int)i);
 	}
+	finish_trackers(&p, cfg);
+	warn_unsupported(&p);
 	finish_config(&p, cfg);
 	config_list_managed_categories(cfg);
 	if (p.has_secret && (sb.st_mode & 044) != 0)
@@ -2004,6 +2315,9 @@ config_free(struct config *cfg)
 		config_regexlist_free(&ac->torrent.folder_exclusion);
 		config_regexlist_free(&ac->torrent.filename_exclusion);
 		config_regexlist_free(&ac->torrent.extension_allowlist);
+		for (j = 0; j < ac->n_trackers; j++)
+			tracker_free(&ac->trackers[j]);
+		free(ac->trackers);
 		strlist_free(&ac->torrent.unregistered_messages);
 	}
 	free(cfg->arrs);
@@ -2063,6 +2377,33 @@ print_list(const char *key, char *const *items, size_t n)
 			putchar(',');
 	}
 	printf(width > 100 ? "\n\t]\n" : "]\n");
+}
+
+/* One tracker of an Arr's merged list, as an array-of-tables element. */
+static void
+print_tracker(const char *arr, const struct tracker_config *t)
+{
+	static const char *const modes[] = { "disabled", "and", "or" };
+
+	printf("\n[[%s.Torrent.Trackers]]\n", arr);
+	print_str("Name", t->name);
+	print_str("URI", t->uri);
+	printf("Priority = %" PRId64 "\n", t->priority);
+	printf("MaximumETA = %" PRId64 "\n", t->maximum_eta);
+	if (t->dl_limit != TRACKER_UNSET)
+		printf("DownloadRateLimit = %" PRId64 "\n", t->dl_limit);
+	if (t->up_limit != TRACKER_UNSET)
+		printf("UploadRateLimit = %" PRId64 "\n", t->up_limit);
+	printf("MaxUploadRatio = %.15g\n", t->max_ratio);
+	printf("MaxSeedingTime = %" PRId64 "\n", t->max_seeding_time);
+	print_bool("RemoveIfExists", t->remove_if_exists);
+	print_bool("SuperSeedMode", t->super_seed);
+	print_str("HitAndRunMode", modes[t->hnr]);
+	printf("MinSeedRatio = %.15g\n", t->hnr_min_ratio);
+	printf("MinSeedingTimeDays = %.15g\n", t->hnr_min_days);
+	printf("HitAndRunMinimumDownloadPercent = %.15g\n", t->hnr_min_dl_pct);
+	printf("HitAndRunPartialSeedRatio = %.15g\n", t->hnr_partial_ratio);
+	printf("TrackerUpdateBuffer = %" PRId64 "\n", t->hnr_buffer);
 }
 
 void
@@ -2174,6 +2515,8 @@ config_print(const struct config *cfg)
 		printf("MaxUploadRatio = %.15g\n", sd->max_ratio);
 		printf("MaxSeedingTime = %" PRId64 "\n", sd->max_seeding_time);
 		printf("RemoveTorrent = %d\n", sd->remove_torrent);
+		for (j = 0; j < ac->n_trackers; j++)
+			print_tracker(ac->name, &ac->trackers[j]);
 	}
 	fflush(stdout);
 }

@@ -51,6 +51,37 @@ struct instance_config {
 	int	 line;		/* line of the section header, for messages */
 };
 
+enum hnr_mode { HNR_DISABLED, HNR_AND, HNR_OR };
+
+#define TRACKER_UNSET	INT64_MIN	/* a tracker limit not given: the Arr's applies */
+
+/*
+ * One [[qBit.Trackers]] or [[<Arr>.Torrent.Trackers]] entry, as qBitrr
+ * defines it.  An Arr's list is [qBit]'s, overridden by its own entries of
+ * the same URI; a torrent is ruled by its matching tracker (by host, or a
+ * subdomain of it) of the highest Priority.
+ */
+struct tracker_config {
+	char	*name;
+	char	*uri;		/* as written, no trailing '/'; NULL: ignored */
+	char	*host;		/* of uri, lower case */
+	int64_t	 priority;
+	int64_t	 maximum_eta;		/* seconds; > 0 wins over the Arr's */
+	double	 max_ratio;		/* > 0 wins over the Arr's */
+	int64_t	 max_seeding_time;	/* seconds; > 0 wins over the Arr's */
+	int64_t	 dl_limit;		/* bytes/s; TRACKER_UNSET: the Arr's */
+	int64_t	 up_limit;
+	bool	 remove_if_exists;	/* qBitrr removes this tracker: no rules */
+	bool	 super_seed;		/* SuperSeedMode: never removed for seeding */
+	enum hnr_mode hnr;		/* HitAndRunMode */
+	double	 hnr_min_ratio;		/* MinSeedRatio, 1.0 */
+	double	 hnr_min_days;		/* MinSeedingTimeDays, 0 */
+	double	 hnr_min_dl_pct;	/* HitAndRunMinimumDownloadPercent, 10 */
+	double	 hnr_partial_ratio;	/* HitAndRunPartialSeedRatio, 1.0 */
+	int64_t	 hnr_buffer;		/* TrackerUpdateBuffer, seconds */
+	int	 line;
+};
+
 /* [<Arr>.Torrent.SeedingMode] */
 struct seeding_config {
 	int64_t	 download_limit;	/* bytes/s (qBitrr), -1 unlimited, 0 left alone */
@@ -93,6 +124,8 @@ struct arr_config {
 	bool	 match_subcategories;	/* also owns "Category/..." torrents */
 	struct strlist error_codes_to_blocklist;
 	struct torrent_config torrent;
+	struct tracker_config *trackers;	/* merged: [qBit]'s, then its own */
+	size_t	 n_trackers;
 	int	 line;
 };
 

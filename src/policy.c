@@ -237,9 +237,167 @@ struct chain {
 	const struct policy_input *in;
 	struct policy_decision *d;
 	const struct torrent_config *tc;	/* NULL when no Arr is known */
+	const struct tracker_config *trk;	/* the torrent's ruling tracker, or NULL */
 	bool exempt;
 	char exempt_why[160];
 };
+
+/* ---- per-tracker rules (qBitrr's [[...Trackers]]) ------------------------- */
+
+/* The host of a tracker URL, lower case, into buf ("" if none). */
+static void
+url_host(const char *url, char *buf, size_t n)
+{
+	const char *s = strstr(url, "://"), *end;
+	size_t len;
+
+	s = s ? s + 3 : url;
+	end = s + strcspn(s, "/?#");
+	for (const char *at = s; at < end; at++)
+		if (*at == '@')
+			s = at + 1;
+	if (*s == '[')
+		s++;
+	len = strcspn(s, *s && s[-1] == '[' ? "]" : ":/?#");
+	if (len >= n)
+		len = n - 1;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[len] = '\0';
+}
+
+/* A torrent's tracker host is the configured one, or a subdomain of it. */
+static bool
+host_matches(const char *host, const char *want)
+{
+	size_t n = strlen(host), m = strlen(want);
+
+	if (m == 0 || n < m)
+		return false;
+	if (n == m)
+		return strcmp(host, want) == 0;
+	return host[n - m - 1] == '.' && strcmp(host + n - m, want) == 0;
+}
+
+static bool
+tracker_present(const struct tracker_config *k, const struct qbit_tracker_list *tl)
+{
+	char host[256];
+
+	for (size_t i = 0; i < tl->n; i++) {
+		if (tl->items[i].url == NULL || strncmp(tl->items[i].url, "** [", 4) == 0)
+			continue;	/* DHT, PeX, LSD */
+		url_host(tl->items[i].url, host, sizeof(host));
+		if (host_matches(host, k->host))
+			return true;
+	}
+	return false;
+}
+
+/* qBitrr's "most important" tracker: the matching one of highest Priority. */
+static const struct tracker_config *
+ruling_tracker(const struct arr_config *arr, const struct qbit_tracker_list *tl)
+{
+	const struct tracker_config *best = NULL;
+
+	for (size_t i = 0; i < arr->n_trackers; i++) {
+		const struct tracker_config *k = &arr->trackers[i];
+
+		if (k->remove_if_exists || !tracker_present(k, tl))
+			continue;
+		if (best == NULL || k->priority > best->priority)
+			best = k;
+	}
+	return best;
+}
+
+static const char *
+tracker_label(const struct tracker_config *k)
+{
+	return k->name != NULL && *k->name != '\0' ? k->name : k->host;
+}
+
+/*
+ * A Hit-and-Run tracker (same host) says the torrent is gone: the
+ * obligation no longer applies.  qBitrr's words, exactly.
+ */
+static bool
+hnr_tracker_dead(const struct arr_config *arr, const struct qbit_tracker_list *tl)
+{
+	static const char *const gone[] = { "unregistered torrent",
+	    "torrent not registered", "info hash is not authorized",
+	    "torrent is not authorized", "torrent not found" };
+	char host[256];
+
+	for (size_t i = 0; i < tl->n; i++) {
+		bool hnr_host = false;
+
+		if (tl->items[i].url == NULL || tl->items[i].msg == NULL)
+			continue;
+		url_host(tl->items[i].url, host, sizeof(host));
+		for (size_t k = 0; k < arr->n_trackers && !hnr_host; k++)
+			hnr_host = arr->trackers[k].hnr != HNR_DISABLED &&
+			    strcmp(arr->trackers[k].host, host) == 0;
+		if (!hnr_host)
+			continue;
+		for (size_t j = 0; j < sizeof(gone) / sizeof(gone[0]); j++)
+			if (str_casestr(tl->items[i].msg, gone[j]))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Hit-and-Run, as qBitrr decides it: true (and why) when the ruling
+ * tracker's minimum is not met yet, so that a removal must wait.  Below
+ * HitAndRunMinimumDownloadPercent there is no obligation; a partial
+ * download needs HitAndRunPartialSeedRatio; a complete one MinSeedRatio
+ * and/or MinSeedingTimeDays (qBittorrent's seeding_time less
+ * TrackerUpdateBuffer), per HitAndRunMode.
+ */
+static bool
+hnr_holds(const struct chain *c, char *why, size_t n)
+{
+	const struct tracker_config *k = c->trk;
+	const struct qbit_torrent *t = c->in->t;
+	int64_t min_time, seeded;
+	bool rset, tset, rmet, tmet, ok;
+	char b1[32], b2[32];
+
+	if (k == NULL || k->hnr == HNR_DISABLED)
+		return false;
+	if (c->in->facts.trackers != NULL && c->in->arr != NULL &&
+	    hnr_tracker_dead(c->in->arr, c->in->facts.trackers))
+		return false;
+	if (t->progress < k->hnr_min_dl_pct / 100.0)
+		return false;
+	if (t->progress < 1.0) {
+		if (t->ratio >= k->hnr_partial_ratio)
+			return false;
+		snprintf(why, n, "Hit-and-Run on %s: partial download (%.0f %%) at ratio %.2f "
+		    "< HitAndRunPartialSeedRatio %.2f", tracker_label(k), t->progress * 100,
+		    t->ratio, k->hnr_partial_ratio);
+		return true;
+	}
+	min_time = (int64_t)(k->hnr_min_days * 86400);
+	seeded = t->seeding_time - k->hnr_buffer;
+	rset = k->hnr_min_ratio > 0;
+	tset = min_time > 0;
+	rmet = rset && t->ratio >= k->hnr_min_ratio;
+	tmet = tset && seeded >= min_time;
+	if (rset && tset)
+		ok = k->hnr == HNR_AND ? rmet && tmet : rmet || tmet;
+	else
+		ok = rset ? rmet : tset ? tmet : true;
+	if (ok)
+		return false;
+	snprintf(why, n, "Hit-and-Run on %s (mode %s): ratio %.2f %s MinSeedRatio %.2f, "
+	    "seeded %s %s MinSeedingTimeDays %g", tracker_label(k),
+	    k->hnr == HNR_AND ? "and" : "or", t->ratio, rmet ? ">=" : "<", k->hnr_min_ratio,
+	    human_duration(seeded, b1, sizeof(b1)), tmet ? ">=" : "<", k->hnr_min_days);
+	(void)b2;
+	return true;
+}
 
 /*
  * Remove a torrent: blocklist in its Arr (when asked and possible), delete
@@ -258,6 +416,17 @@ removal(struct chain *c, const char *rule, bool blocklist, const char *reason)
 		set_waiting(d, "%s, but %s: exempt from removal", reason, c->exempt_why);
 		trace(d, "  -> would remove, but %s", c->exempt_why);
 		return;
+	}
+	if (strcmp(rule, "stalled") == 0 || strcmp(rule, "slow") == 0 ||
+	    strcmp(rule, "unwanted-files") == 0) {
+		char why[300];
+
+		if (hnr_holds(c, why, sizeof(why))) {
+			set_waiting(d, "%s, but %s: kept until the tracker's minimum is met",
+			    reason, why);
+			trace(d, "  -> would remove, but %s: kept", why);
+			return;
+		}
 	}
 	if (blocklist && (arr == NULL || arr->uri != NULL)) {
 		switch (in->facts.queue) {
@@ -436,7 +605,6 @@ rule_stalled(struct chain *c)
 	char b1[32], b2[32], b3[32];
 
 	if (!torrent_is_stalled(t)) {
-		d->row.stalled_since = 0;
 		trace(d, "stalled: no (state %s%s)", t->state,
 		    torrent_is_complete(t) ? ", complete" : "");
 		return false;
@@ -531,17 +699,27 @@ rule_slow(struct chain *c)
 {
 	const struct policy_input *in = c->in;
 	const struct qbit_torrent *t = in->t;
-	char b1[32], b2[32], reason[256];
+	char b1[32], b2[32], reason[256], from[128] = "";
+	int64_t eta_max;
 
-	if (c->tc == NULL || !state_is(t, "downloading") || c->tc->maximum_eta <= 0) {
-		trace(c->d, "slow: no (%s)", c->tc == NULL ? "no Arr settings" :
-		    c->tc->maximum_eta <= 0 ? "MaximumETA off" : "not downloading");
+	if (c->tc == NULL) {
+		trace(c->d, "slow: no (no Arr settings)");
 		return false;
 	}
-	if (t->eta <= c->tc->maximum_eta) {
-		trace(c->d, "slow: no (ETA %s <= MaximumETA %s)",
+	/* qBitrr: a positive MaximumETA of the torrent's tracker wins. */
+	eta_max = c->tc->maximum_eta;
+	if (c->trk != NULL && c->trk->maximum_eta > 0) {
+		eta_max = c->trk->maximum_eta;
+		snprintf(from, sizeof(from), " (tracker %s)", tracker_label(c->trk));
+	}
+	if (!state_is(t, "downloading") || eta_max <= 0) {
+		trace(c->d, "slow: no (%s)", eta_max <= 0 ? "MaximumETA off" : "not downloading");
+		return false;
+	}
+	if (t->eta <= eta_max) {
+		trace(c->d, "slow: no (ETA %s <= MaximumETA %s%s)",
 		    human_duration(t->eta, b1, sizeof(b1)),
-		    human_duration(c->tc->maximum_eta, b2, sizeof(b2)));
+		    human_duration(eta_max, b2, sizeof(b2)), from);
 		return false;
 	}
 	if (c->tc->do_not_remove_slow) {
@@ -553,9 +731,9 @@ rule_slow(struct chain *c)
 		    t->progress * 100, c->tc->max_deletable_pct * 100);
 		return false;
 	}
-	snprintf(reason, sizeof(reason), "slow: ETA %s > MaximumETA %s at %.1f %% "
+	snprintf(reason, sizeof(reason), "slow: ETA %s > MaximumETA %s%s at %.1f %% "
 	    "(< MaximumDeletablePercentage %.1f %%)", human_duration(t->eta, b1, sizeof(b1)),
-	    human_duration(c->tc->maximum_eta, b2, sizeof(b2)), t->progress * 100,
+	    human_duration(eta_max, b2, sizeof(b2)), from, t->progress * 100,
 	    c->tc->max_deletable_pct * 100);
 	trace(c->d, "slow: yes, %s", reason);
 	removal(c, "slow", true, reason);
@@ -937,9 +1115,10 @@ rule_seeding(struct chain *c)
 	const struct state_row *row = in->row;
 	struct policy_decision *d = c->d;
 	const struct seeding_config *sc;
-	int64_t seeded;
+	int64_t seeded, idle_up, time_lim;
+	double ratio_lim;
 	bool ratio_met, time_met, met;
-	char b1[32], b2[32], reason[300];
+	char b1[32], b2[32], reason[400], from[160] = "", idle[64] = "";
 
 	if (c->tc == NULL || !torrent_is_seeding(t)) {
 		trace(d, "seeding-goal: no (%s)", c->tc == NULL ? "no Arr" : "not complete");
@@ -955,10 +1134,34 @@ rule_seeding(struct chain *c)
 		    "tagged " IGNORED_TAG);
 		return false;
 	}
-	/* qBitrr counts time spent seeding only: qBittorrent's seeding_time. */
+	if (c->trk != NULL && c->trk->super_seed) {
+		trace(d, "seeding-goal: no (tracker %s: SuperSeedMode keeps it)",
+		    tracker_label(c->trk));
+		return false;
+	}
+	/* qBitrr: a positive limit of the torrent's tracker wins over the Arr's. */
+	ratio_lim = sc->max_ratio;
+	time_lim = sc->max_seeding_time;
+	if (c->trk != NULL && (c->trk->max_ratio > 0 || c->trk->max_seeding_time > 0)) {
+		if (c->trk->max_ratio > 0)
+			ratio_lim = c->trk->max_ratio;
+		if (c->trk->max_seeding_time > 0)
+			time_lim = c->trk->max_seeding_time;
+		snprintf(from, sizeof(from), " (tracker %s)", tracker_label(c->trk));
+	}
+	/*
+	 * qBitrr counts time spent seeding only: qBittorrent's seeding_time,
+	 * or, as qBittorrent updates that late for an idle seeder, the time it
+	 * has been seen in stalledUP without a break.
+	 */
 	seeded = t->seeding_time > 0 ? t->seeding_time : 0;
-	ratio_met = sc->max_ratio > 0 && t->ratio >= sc->max_ratio;
-	time_met = sc->max_seeding_time > 0 && seeded >= sc->max_seeding_time;
+	idle_up = state_is(t, "stalledUP") && d->row.stalled_since > 0 ?
+	    in->now - d->row.stalled_since : 0;
+	ratio_met = ratio_lim > 0 && t->ratio >= ratio_lim;
+	time_met = time_lim > 0 && (seeded >= time_lim || idle_up >= time_lim);
+	if (idle_up > seeded)
+		snprintf(idle, sizeof(idle), " (stalledUP for %s)",
+		    human_duration(idle_up, b2, sizeof(b2)));
 	switch (sc->remove_torrent) {
 	case 1: met = ratio_met; break;
 	case 2: met = time_met; break;
@@ -967,16 +1170,15 @@ rule_seeding(struct chain *c)
 	default: met = false; break;
 	}
 	char ratio_limit[32];
-	if (sc->max_ratio > 0)
-		snprintf(ratio_limit, sizeof(ratio_limit), "%.2f", sc->max_ratio);
+	if (ratio_lim > 0)
+		snprintf(ratio_limit, sizeof(ratio_limit), "%.2f", ratio_lim);
 	else
 		snprintf(ratio_limit, sizeof(ratio_limit), "unset");
 	snprintf(reason, sizeof(reason), "seeding goal (RemoveTorrent %d): ratio %.2f %s "
-	    "MaxUploadRatio %s, seeded %s %s MaxSeedingTime %s", sc->remove_torrent,
+	    "MaxUploadRatio %s, seeded %s%s %s MaxSeedingTime %s%s", sc->remove_torrent,
 	    t->ratio, ratio_met ? ">=" : "<", ratio_limit,
-	    human_duration(seeded, b1, sizeof(b1)), time_met ? ">=" : "<",
-	    sc->max_seeding_time > 0 ? human_duration(sc->max_seeding_time, b2, sizeof(b2)) :
-	    "unset");
+	    human_duration(seeded, b1, sizeof(b1)), idle, time_met ? ">=" : "<",
+	    time_lim > 0 ? human_duration(time_lim, b2, sizeof(b2)) : "unset", from);
 	if (!met) {
 		trace(d, "seeding-goal: not met, %s", reason);
 		return false;
@@ -1006,6 +1208,16 @@ rule_seeding(struct chain *c)
 		set_waiting(d, "%s, but %s", reason, c->exempt_why);
 		return true;
 	}
+	{
+		char why[300];
+
+		if (hnr_holds(c, why, sizeof(why))) {
+			set_waiting(d, "%s, but %s: kept until the tracker's minimum is met",
+			    reason, why);
+			trace(d, "  -> would remove, but %s: kept", why);
+			return true;
+		}
+	}
 	add_action(d, ACT_DELETE, "seeding-goal", "%s", reason)->delete_files = true;
 	return true;
 }
@@ -1029,23 +1241,30 @@ static void
 rule_limits(struct chain *c)
 {
 	const struct seeding_config *sc;
-	int64_t dl, up;
+	int64_t dl, up, want_dl, want_up;
 	bool dl_diff, up_diff;
 	struct policy_action *a;
 
 	if (c->tc == NULL)
 		return;
 	sc = &c->tc->seeding;
-	dl = sc->download_limit > 0 ? sc->download_limit : 0;
-	up = sc->upload_limit > 0 ? sc->upload_limit : 0;
-	dl_diff = sc->download_limit != 0 && limit_differs(c->in->t->dl_limit, dl);
-	up_diff = sc->upload_limit != 0 && limit_differs(c->in->t->up_limit, up);
+	/* qBitrr: the torrent's tracker's limits, when it sets them, else the Arr's. */
+	want_dl = sc->download_limit;
+	want_up = sc->upload_limit;
+	if (c->trk != NULL && c->trk->dl_limit != TRACKER_UNSET)
+		want_dl = c->trk->dl_limit;
+	if (c->trk != NULL && c->trk->up_limit != TRACKER_UNSET)
+		want_up = c->trk->up_limit;
+	dl = want_dl > 0 ? want_dl : 0;
+	up = want_up > 0 ? want_up : 0;
+	dl_diff = want_dl != 0 && limit_differs(c->in->t->dl_limit, dl);
+	up_diff = want_up != 0 && limit_differs(c->in->t->up_limit, up);
 	if (!dl_diff && !up_diff)
 		return;
 	a = add_action(c->d, ACT_SET_LIMITS, "rate-limits",
-	    "DownloadRateLimitPerTorrent %lld B/s, UploadRateLimitPerTorrent %lld B/s "
-	    "(-1 = unlimited, 0 = left alone)", (long long)sc->download_limit,
-	    (long long)sc->upload_limit);
+	    "download %lld B/s, upload %lld B/s (-1 = unlimited, 0 = left alone)%s%s",
+	    (long long)want_dl, (long long)want_up, c->trk ? ", tracker " : "",
+	    c->trk ? tracker_label(c->trk) : "");
 	a->dl_limit = dl_diff ? dl : -1;
 	a->up_limit = up_diff ? up : -1;
 	trace(c->d, "rate-limits: set download %lld B/s, upload %lld B/s (0 = unlimited)",
@@ -1147,8 +1366,16 @@ row_observe(const struct policy_input *in, struct state_row *r)
 	} else {
 		r->seeding_since = 0;
 	}
-	/* Out of the stalled states the clock restarts, whichever rule matches. */
-	if (!torrent_is_stalled(t))
+	/*
+	 * Out of the stalled states the clock restarts, whichever rule matches.
+	 * A complete torrent in stalledUP keeps its own clock here (qBitrr's
+	 * idle seeding time), restarted by any other state.
+	 */
+	if (torrent_is_complete(t) && state_is(t, "stalledUP")) {
+		if (!(in->row != NULL && in->row->stalled_since > 0 && in->row->state != NULL &&
+		    strcmp(in->row->state, "stalledUP") == 0))
+			r->stalled_since = in->now;
+	} else if (!torrent_is_stalled(t))
 		r->stalled_since = 0;
 }
 
@@ -1212,6 +1439,25 @@ policy_decide(const struct policy_input *in, struct policy_decision *d)
 		    human_duration(young, b2, sizeof(b2)));
 	}
 	trace(d, "ignored: %s", c.exempt ? c.exempt_why : "no");
+	if (in->arr != NULL && in->arr->n_trackers > 0) {
+		/* Per-tracker rules and Hit-and-Run need the torrent's trackers. */
+		if (in->facts.trackers == NULL) {
+			d->needs |= POLICY_NEED_TRACKERS;
+			trace(d, "trackers: needs the torrent's tracker list (%s has %zu "
+			    "tracker rules)", in->arr->name, in->arr->n_trackers);
+			set_waiting(d, "nothing decided until its tracker list is read "
+			    "(per-tracker rules)");
+			return;
+		}
+		c.trk = ruling_tracker(in->arr, in->facts.trackers);
+		if (c.trk != NULL)
+			trace(d, "tracker: %s (Priority %lld, Hit-and-Run %s)",
+			    tracker_label(c.trk), (long long)c.trk->priority,
+			    c.trk->hnr == HNR_DISABLED ? "disabled" :
+			    c.trk->hnr == HNR_AND ? "and" : "or");
+		else
+			trace(d, "tracker: none of %s's tracker rules matches", in->arr->name);
+	}
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		if (rules[i].ends_chain(&c)) {
 			d->rule = rules[i].name;

@@ -3,9 +3,10 @@ generates it, loads through the binary; keys mean what they mean to qBitrr."""
 import glob
 import os
 import shutil
+import time
 
 import harness as H
-from common import Env
+from common import Env, instance_section, arr_section, wait_seeded
 
 FIXTURES = os.path.join(H.REPO, "tests", "data", "qbitrr")
 
@@ -98,3 +99,53 @@ class QbitrrDecisionsTest(Env):
                                  "Regex.Allow.2021/movie.en.srt": 1,
                                  "Regex.Allow.2021/movie.nfo": 0})
         self.assertIsNotNone(a.torrent(spec.hash))
+
+
+class HitAndRunTest(Env):
+    """A torrent on a Hit-and-Run tracker stays until the tracker's minimum,
+    as qBitrr keeps it; explain says why."""
+    n_instances = 1
+
+    def write(self, hnr_days, hnr_ratio):
+        self.config(
+            "[Settings]\nImportDelay = 0\nIgnoreTorrentsYoungerThan = 0\n\n"
+            + instance_section("qBit", self.a)
+            + "[[qBit.Trackers]]\nName = \"PrivateHD\"\n"
+            "URI = \"https://privatehd.example/announce\"\nPriority = 10\n"
+            "HitAndRunMode = \"and\"\nMinSeedRatio = %s\nMinSeedingTimeDays = %s\n\n"
+            % (hnr_ratio, hnr_days)
+            + arr_section("Radarr-Movies", "radarr", self.radarr)
+            + "[Radarr-Movies.Torrent.SeedingMode]\nRemoveTorrent = 2\nMaxSeedingTime = 2\n")
+
+    def test_hit_and_run_torrent_stays_until_its_minimum(self):
+        self.radarr = self.fake_arr("radarr")
+        self.a = a = self.qbt[0]
+        self.write(7, 1.0)
+        hnr = self.torrent("Private.Movie.2021", files={"movie.mkv": 40000},
+                           tracker="http://tracker.privatehd.example/announce")
+        public = self.torrent("Public.Movie.2021", files={"movie.mkv": 30000},
+                              tracker="http://tracker.public.example/announce")
+        for s in (hnr, public):
+            a.add(s, category="radarr", skip_checking=True)
+            a.wait_state(s.hash, SEEDING)
+        H.wait_until(lambda: time.time() >= a.torrent(hnr.hash)["completion_on"] + 1.1,
+                     what="completion in the past")
+        self.sweep(check=0)                         # imports both
+        wait_seeded(a, hnr, 2)
+        wait_seeded(a, public, 2)
+        r = self.sweep("--json", check=0)
+        dels = [(x["name"], x["result"]) for x in r.json()["actions"] if x["action"] == "delete"]
+        self.assertEqual(dels, [(public.name, "done")], r.stderr)
+        self.assertIsNotNone(a.torrent(hnr.hash))
+        r = self.sweep("explain", hnr.hash[:10], check=0)
+        self.assertIn("tracker: PrivateHD", r.stdout)
+        self.assertIn("Hit-and-Run on PrivateHD (mode and): ratio 0.00 < MinSeedRatio 1.00",
+                      r.stdout)
+        self.assertIn("MinSeedingTimeDays 7", r.stdout)
+        # Its minimum met (3 s of seeding, ratio not required): removed.
+        self.write(0.00003, 0)
+        wait_seeded(a, hnr, 3)
+        r = self.sweep("--json", check=0)
+        dels = [(x["name"], x["result"]) for x in r.json()["actions"] if x["action"] == "delete"]
+        self.assertEqual(dels, [(hnr.name, "done")], r.stderr)
+        H.wait_until(lambda: a.torrent(hnr.hash) is None, what="HnR torrent removed")

@@ -138,8 +138,9 @@ class UnwritableTest(Base):
         self.radarr.set_fault("POST", "/command", "500", count=1)
         self.sweep(check=1)                       # import failed: due again after 60 s
         self.assertEqual(len(self.scans()), 1)
-        self.db_exec("UPDATE torrents SET seeding_since = ? WHERE hash = ?",
-                     (int(time.time()) - 7200, first.hash))
+        # Two hours idle in stalledUP by our record (qBitrr's idle seeding clock).
+        self.db_exec("UPDATE torrents SET stalled_since = ? WHERE hash = ? "
+                     "AND state = 'stalledUP'", (int(time.time()) - 7200, first.hash))
         return first, spec, int(time.time()) + 120
 
     def as_tool(self, body):
@@ -236,7 +237,9 @@ class IntentTest(Base):
         a = self.setup_one()
         spec = self.seeded_torrent("Deleted.Then.Killed")
         self.sweep(check=0)
-        self.db_exec("UPDATE torrents SET seeding_since = ?", (int(time.time()) - 7200,))
+        # Two hours idle in stalledUP by our record (qBitrr's idle seeding clock).
+        self.db_exec("UPDATE torrents SET stalled_since = ? WHERE state = 'stalledUP'",
+                     (int(time.time()) - 7200,))
         r = self.sweep(env={"QBITRR_TEST_KILL_AT": "act"})
         self.assertEqual(r.rc, -9, r)
         H.wait_until(lambda: a.torrent(spec.hash) is None, what="deleted")

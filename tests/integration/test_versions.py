@@ -11,7 +11,7 @@ import re
 import time
 
 import harness as H
-from common import instance_section, arr_section
+from common import instance_section, arr_section, GENERATED_FILTERS
 
 SEEDING = ("stalledUP", "uploading")
 STOPPED_DL = ("pausedDL", "stoppedDL")
@@ -50,7 +50,7 @@ class CoreTests:
         self.v5 = int(self.q.get("app/version").lstrip("v").split(".")[0]) >= 5
 
     def write_config(self, qbit_extra="", seeding="", settings="", password=None,
-                     radarr_extra="", more=""):
+                     radarr_extra="", more="", torrent=""):
         inst = self.q
         section = instance_section("qBit", inst, extra=qbit_extra)
         if password is not None:
@@ -61,7 +61,7 @@ class CoreTests:
             + section
             + arr_section("Radarr-Movies", "radarr", self.arr, extra=radarr_extra)
             + arr_section("Sonarr-TV", "sonarr") + more
-            + "[Radarr-Movies.Torrent]\nStalledDelay = 600\n\n"
+            + "[Radarr-Movies.Torrent]\nStalledDelay = 600\n%s\n" % torrent
             + "[Radarr-Movies.Torrent.SeedingMode]\n%s\n" % seeding))
         # The Arr lists only its own category on its client, as a real one does.
         self.arr.scenario(qbit_clients=[{"name": "qBit", "url": inst.url,
@@ -165,7 +165,9 @@ class CoreTests:
         self.assertTrue(os.path.exists(again.content_path))
 
     def test_file_priorities_and_rate_limits(self):
-        self.write_config(seeding="UploadRateLimitPerTorrent = 100\n")
+        # qBitrr's generated filters; its Arr-level limits are bytes/s.
+        self.write_config(seeding="UploadRateLimitPerTorrent = 102400\n",
+                          torrent=GENERATED_FILTERS)
         film = self.torrent("Core.Film.2022", write_data=False, files={
             "film.mkv": 60000, "sample.mkv": 5000, "info.nfo": 300})
         seed = self.torrent("Core.Seeding.mkv", size=30000)

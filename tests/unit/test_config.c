@@ -435,6 +435,28 @@ check_toml(const struct config *c)
 }
 
 static void
+check_trackers(const struct config *c)
+{
+	const struct arr_config *ac = &c->arrs[0];
+
+	assert_int_equal(ac->n_trackers, 2);
+	/* The Arr's A2 replaced [qBit]'s A (same URI): its own defaults apply. */
+	assert_string_equal(ac->trackers[0].name, "A2");
+	assert_string_equal(ac->trackers[0].uri, "https://a.example/ann");
+	assert_string_equal(ac->trackers[0].host, "a.example");
+	assert_int_equal(ac->trackers[0].priority, 5);
+	assert_int_equal(ac->trackers[0].hnr, HNR_DISABLED);
+	assert_true(ac->trackers[0].max_ratio < 0);
+	assert_int_equal(ac->trackers[0].up_limit, TRACKER_UNSET);
+	assert_string_equal(ac->trackers[1].name, "B");
+	assert_string_equal(ac->trackers[1].host, "b.example");
+	assert_int_equal(ac->trackers[1].up_limit, 1000);
+	assert_true(ac->trackers[1].super_seed);
+	assert_true(ac->trackers[1].hnr_min_ratio == 1.0);
+	assert_true(ac->trackers[1].hnr_min_dl_pct == 10);
+}
+
+static void
 check_long_list(const struct config *c)
 {
 	const struct torrent_config *t = &c->arrs[0].torrent;
@@ -590,13 +612,40 @@ static const struct load_case load_cases[] = {
 	    "[WebUI]\nPort = 6969\n" QBIT "ManagedCategories = []\n"
 	    RADARR "RssSyncTimer = 1\n[Radarr-Movies.EntrySearch]\n"
 	    "SearchLimit = x\n[Radarr-Movies.Torrent]\nAutoDelete = false\n"
-	    "[Radarr-Movies.Torrent.SeedingMode]\nRemoveDeadTrackers = 1\n"
+	    "[Radarr-Movies.Torrent.SeedingMode]\nRemoveDeadTrackers = 0\n"
 	    "[qBit.CategorySeeding]\nRemoveTorrent = 99\n"
 	    "[Readarr-Books]\nCategory = books\n", 0, 0, 0,
 	    { "@:2: [Settings] ConsoleLevel: not used by qbitrr-sweep, ignored",
 	    "@:3: [Settings] AutoUpdateCron: not used",
 	    "@:5: [WebUI]: not used by qbitrr-sweep, ignored",
 	    "@:13: [Radarr-Movies.EntrySearch]: not used" }, { NULL }, NULL },
+	{ "qBitrr features not done here, set to delete or keep: warnings",
+	    QBIT "ManagedCategories = [\"seed\"]\n" RADARR
+	    "[Radarr-Movies.Torrent]\nAutoDelete = true\n"
+	    "[Radarr-Movies.Torrent.SeedingMode]\nRemoveDeadTrackers = 1\n"
+	    "[Radarr-Movies.EntrySearch]\nCustomFormatUnmetSearch = true\n"
+	    "[Readarr-Books]\nManaged = true\n", 0, 0, 5,
+	    { "@:3: [qBit] ManagedCategories: qBitrr manages these categories",
+	    "@:7: [Radarr-Movies.Torrent] AutoDelete: qBitrr deletes",
+	    "@:9: [Radarr-Movies.Torrent.SeedingMode] RemoveDeadTrackers: qBitrr removes",
+	    "@:13: [Readarr-Books] Managed: qBitrr manages Readarr" }, { NULL }, NULL },
+	{ "inline trackers are refused", QBIT "Trackers = [{URI = \"https://t.example\"}]\n"
+	    RADARR, -1, 1, 0, { "@:3: [qBit] Trackers: trackers written inline are not "
+	    "read; write each as a [[qBit.Trackers]] table" }, { NULL }, NULL },
+	{ "tracker tables: [qBit]'s, overridden by the Arr's of the same URI",
+	    QBIT RADARR "[[qBit.Trackers]]\nName = \"A\"\nURI = \"https://a.example/ann/\"\n"
+	    "Priority = 1\nMaxUploadRatio = 2\nHitAndRunMode = \"and\"\n"
+	    "MinSeedingTimeDays = 1.5\nTrackerUpdateBuffer = \"1h\"\n"
+	    "[[qBit.Trackers]]\nName = \"B\"\nURI = \"udp://B.example:1337\"\n"
+	    "UploadRateLimit = 1000\nSuperSeedMode = true\n"
+	    "[[Radarr-Movies.Torrent.Trackers]]\nName = \"A2\"\n"
+	    "URI = \"https://a.example/ann\"\nPriority = 5\n"
+	    "[[qBit-X.Trackers]]\nURI = \"https://x.example\"\n"
+	    "[[Radarr-Movies.Torrent.Trackers]]\nName = \"no uri\"\n", 0, 0, 3,
+	    { "[qBit-X.Trackers] URI: qBitrr applies the trackers of [qBit] only",
+	    "tracker \"no uri\": no URI with a host: ignored",
+	    "@:17: [qBit.Trackers] SuperSeedMode: qBitrr turns super-seeding on" },
+	    { NULL }, check_trackers },
 	{ "bad port: not a number", QBIT "Port = http\n" RADARR, -1, 1, 0,
 	    { "@:3: [qBit] Port: \"http\" is not a whole number" }, { NULL },
 	    NULL },

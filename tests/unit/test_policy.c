@@ -1036,9 +1036,10 @@ test_stalled(void **state)
 	  .r = { R_BASE, .stalled_since = NOW - DAY, .import_sent_at = NOW - DAY },
 	  .queue = QUEUE_PRESENT,
 	  .x = { NULL, "", 0, false, false, .rx = RX_STALLED, .stalled_since = 0 } },
-	{ "stalledUP (seeding) is not stalled",
+	/* stalled_since of a complete torrent is its stalledUP clock (qBitrr's idle seeding). */
+	{ "stalledUP (seeding) is not stalled; its stalledUP clock starts",
 	  .t = { T_SEED }, .r = { R_SEED, .stalled_since = NOW - DAY },
-	  .x = { NULL, "", 0, false, false, .rx = RX_STALLED, .stalled_since = 0 } },
+	  .x = { NULL, "", 0, false, false, .rx = RX_STALLED, .stalled_since = NOW } },
 	{ "leaving the stalled states (to error) clears stalled_since",
 	  .t = { T_STALLED, .state = "error" }, .r = { R_BASE, .stalled_since = NOW - HOUR },
 	  .x = { "errored", "recheck", 0, false, false, .rx = RX_STALLED, .stalled_since = 0 } },
@@ -1827,6 +1828,161 @@ test_seeding(void **state)
 	run_table(cases, NELEM(cases));
 }
 
+/* ---- per-tracker rules and Hit-and-Run (qBitrr's [[...Trackers]]) ---------- */
+
+/* The test torrents' trackers are https://trackerN.example/announce. */
+static struct tracker_config trk_hnr = {
+	.name = (char *)"PrivateHD", .uri = (char *)"https://tracker0.example/announce",
+	.host = (char *)"tracker0.example", .priority = 10, .maximum_eta = -1,
+	.max_ratio = -1, .max_seeding_time = -1, .dl_limit = TRACKER_UNSET,
+	.up_limit = TRACKER_UNSET, .hnr = HNR_AND, .hnr_min_ratio = 1.0,
+	.hnr_min_days = 7, .hnr_min_dl_pct = 10, .hnr_partial_ratio = 1.0,
+};
+static struct tracker_config trk_set[2];
+
+static void
+tw_trackers(struct fx *f, const struct tracker_config *a, const struct tracker_config *b)
+{
+	trk_set[0] = *a;
+	if (b != NULL)
+		trk_set[1] = *b;
+	f->arrs[0].trackers = trk_set;
+	f->arrs[0].n_trackers = b != NULL ? 2 : 1;
+}
+
+static void tw_hnr(struct fx *f) { tw_trackers(f, &trk_hnr, NULL); }
+static void
+tw_hnr_or(struct fx *f)
+{
+	tw_hnr(f);
+	trk_set[0].hnr = HNR_OR;
+}
+static void
+tw_hnr_seed(struct fx *f)
+{
+	tw_hnr(f);
+	radarr_tc(f)->seeding.remove_torrent = 1;	/* MaxUploadRatio 2.0 */
+}
+static void
+tw_hnr_or_seed(struct fx *f)
+{
+	tw_hnr_or(f);
+	radarr_tc(f)->seeding.remove_torrent = 1;
+}
+static void
+tw_hnr_apex(struct fx *f)
+{
+	tw_hnr(f);
+	trk_set[0].uri = (char *)"example";
+	trk_set[0].host = (char *)"example";		/* tracker0.example is a subdomain */
+}
+static void
+tw_hnr_elsewhere(struct fx *f)
+{
+	tw_hnr(f);
+	trk_set[0].uri = (char *)"https://elsewhere.example";
+	trk_set[0].host = (char *)"elsewhere.example";
+}
+static void
+tw_tracker_limits(struct fx *f)
+{
+	tw_hnr(f);
+	trk_set[0].hnr = HNR_DISABLED;
+	trk_set[0].maximum_eta = 600;
+	trk_set[0].max_ratio = 3.0;
+	trk_set[0].up_limit = 1000;
+	radarr_tc(f)->seeding.remove_torrent = 1;
+}
+static void
+tw_two_trackers(struct fx *f)
+{
+	struct tracker_config low = trk_hnr;
+
+	low.name = (char *)"Public";
+	low.uri = (char *)"https://tracker1.example";
+	low.host = (char *)"tracker1.example";
+	low.priority = 1;
+	low.hnr = HNR_DISABLED;
+	tw_trackers(f, &low, &trk_hnr);
+}
+
+static void
+test_trackers(void **state)
+{
+	(void)state;
+	const struct trspec tr0 = { 2, "" };
+	const struct pcase cases[] = {
+	{ "tracker rules, trackers not read yet -> nothing decided, trackers needed",
+	  .tweak = tw_hnr, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT,
+	  .x = { NULL, "", POLICY_NEED_TRACKERS, true, false, .waiting_has = "tracker list" } },
+	{ "Hit-and-Run: partial download (50 %) at ratio 0, stalled past its delay -> kept",
+	  .tweak = tw_hnr, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "stalled", "", 0, true, false, .waiting_has = "Hit-and-Run on PrivateHD" } },
+	{ "Hit-and-Run: partial download at ratio 1.2 >= HitAndRunPartialSeedRatio -> removed",
+	  .tweak = tw_hnr, .t = { T_STALLED, .ratio = 1.2 },
+	  .r = { R_BASE, .stalled_since = NOW - DAY }, .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "stalled", "delete(files,blocklist,search)", 0, false, false } },
+	{ "Hit-and-Run: below HitAndRunMinimumDownloadPercent (5 %) -> removed",
+	  .tweak = tw_hnr, .t = { T_STALLED, .progress = 0.05 },
+	  .r = { R_BASE, .progress = 0.05, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "stalled", "delete(files,blocklist,search)", 0, false, false } },
+	{ "Hit-and-Run: the tracker says unregistered -> no obligation, removed",
+	  .tweak = tw_hnr, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS({ 4, "Unregistered torrent" }),
+	  .x = { "stalled", "delete(files,blocklist,search)", 0, false, false } },
+	{ "Hit-and-Run: \"Host not found\" is no word of qBitrr's -> kept",
+	  .tweak = tw_hnr, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS({ 4, "Host not found (non-authoritative)" }),
+	  .x = { "stalled", "", 0, true, false, .waiting_has = "Hit-and-Run" } },
+	{ "Hit-and-Run by host: a subdomain of the configured host matches -> kept",
+	  .tweak = tw_hnr_apex, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "stalled", "", 0, true, false, .waiting_has = "Hit-and-Run" } },
+	{ "the Hit-and-Run tracker among the torrent's trackers -> kept",
+	  .tweak = tw_hnr, .t = { T_STALLED }, .r = { R_BASE, .stalled_since = NOW - DAY },
+	  .queue = QUEUE_PRESENT, TRACKERS({ 2, "" }, { 2, "" }),
+	  .x = { "stalled", "", 0, true, false, .waiting_has = "Hit-and-Run" } },
+	{ "Hit-and-Run on a tracker the torrent does not use -> removed",
+	  .tweak = tw_hnr_elsewhere, .t = { T_STALLED },
+	  .r = { R_BASE, .stalled_since = NOW - DAY }, .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "stalled", "delete(files,blocklist,search)", 0, false, false } },
+	{ "two matching trackers: the higher Priority (HnR) rules -> kept",
+	  .tweak = tw_two_trackers, .t = { T_STALLED },
+	  .r = { R_BASE, .stalled_since = NOW - DAY }, .queue = QUEUE_PRESENT,
+	  TRACKERS({ 2, "" }, { 2, "" }),
+	  .x = { "stalled", "", 0, true, false, .waiting_has = "Hit-and-Run on PrivateHD" } },
+	{ "Hit-and-Run, mode and: ratio met, seeded 1 d < 7 d -> seeding goal waits",
+	  .tweak = tw_hnr_seed, .t = { T_SEED, .ratio = 2.5 }, .r = { R_SEED },
+	  TRACKERS(tr0),
+	  .x = { "seeding-goal", "", 0, true, false, .waiting_has = "MinSeedingTimeDays" } },
+	{ "Hit-and-Run, mode or: ratio 2.5 >= MinSeedRatio 1 -> removed",
+	  .tweak = tw_hnr_or_seed, .t = { T_SEED, .ratio = 2.5 }, .r = { R_SEED },
+	  TRACKERS(tr0),
+	  .x = { "seeding-goal", "delete(files)", 0, false, false } },
+	{ "Hit-and-Run, mode and: 8 d seeded and ratio met -> removed",
+	  .tweak = tw_hnr_seed, .t = { T_SEED, .ratio = 2.5, .seeding_time = 8 * DAY },
+	  .r = { R_SEED }, TRACKERS(tr0),
+	  .x = { "seeding-goal", "delete(files)", 0, false, false } },
+	{ "a positive tracker MaxUploadRatio (3) wins over the Arr's (2): ratio 2.5 kept",
+	  .tweak = tw_tracker_limits, .t = { T_SEED, .ratio = 2.5, .up_limit = 1000 },
+	  .r = { R_SEED }, TRACKERS(tr0),
+	  .x = { NULL, "", 0, false, false } },
+	{ "a positive tracker MaximumETA (10 min) wins over the Arr's (7 d): slow",
+	  .tweak = tw_tracker_limits, .t = { T_DL, .eta = HOUR, .up_limit = 1000 },
+	  .r = { R_BASE }, .queue = QUEUE_PRESENT, TRACKERS(tr0),
+	  .x = { "slow", "delete(files,blocklist,search)", 0, false, false } },
+	{ "the tracker's UploadRateLimit wins over the Arr's",
+	  .tweak = tw_tracker_limits, .t = { T_DL, .eta = 300, .up_limit = 0 }, .r = { R_BASE },
+	  TRACKERS(tr0),
+	  .x = { NULL, "set_limits(-1,1000)", 0, false, false } },
+	};
+
+	run_table(cases, NELEM(cases));
+}
+
 /* ---- per-torrent rate limits ------------------------------------------------ */
 
 static void
@@ -2089,9 +2245,10 @@ test_sequences(void **state)
 	policy_decision_free(&d);
 	fx_free(&f);
 
-	/* Seeding with qBittorrent's seeding_time frozen (paused): kept, as in qBitrr. */
+	/* Paused, qBittorrent's seeding_time frozen: kept, as in qBitrr. */
 	fx_init(&f);
-	build_case(&f, &(const struct pcase){ "seq", .t = { T_SEED, .seeding_time = HOUR } });
+	build_case(&f, &(const struct pcase){ "seq", .t = { T_SEED, .state = "pausedUP",
+	    .seeding_time = HOUR } });
 	radarr_tc(&f)->seeding.remove_torrent = 2;
 	sweep_once(&f, t0, QUEUE_PRESENT, false, &d);
 	assert_actions(&d, "import(/mnt/media/Movie)");
@@ -2107,6 +2264,39 @@ test_sequences(void **state)
 	sweep_once(&f, t0 + 30 * DAY, QUEUE_PRESENT, false, &d);
 	assert_actions(&d, "");
 	assert_null(d.rule);
+	policy_decision_free(&d);
+	fx_free(&f);
+
+	/*
+	 * Idle in stalledUP (qBittorrent updates seeding_time late for it):
+	 * qBitrr's own stalledUP clock counts, restarted by any other state.
+	 */
+	fx_init(&f);
+	build_case(&f, &(const struct pcase){ "seq", .t = { T_SEED, .seeding_time = HOUR },
+	    .r = { R_SEED } });
+	radarr_tc(&f)->seeding.remove_torrent = 2;
+	sweep_once(&f, t0, QUEUE_PRESENT, false, &d);
+	assert_actions(&d, "");
+	assert_int_equal(d.row.stalled_since, t0);
+	keep_row(&f, &d);
+	policy_decision_free(&d);
+	set_str(&f.t.state, "uploading");		/* a peer: the clock restarts */
+	sweep_once(&f, t0 + 3 * DAY, QUEUE_PRESENT, false, &d);
+	assert_int_equal(d.row.stalled_since, 0);
+	keep_row(&f, &d);
+	policy_decision_free(&d);
+	set_str(&f.t.state, "stalledUP");
+	sweep_once(&f, t0 + 4 * DAY, QUEUE_PRESENT, false, &d);
+	assert_int_equal(d.row.stalled_since, t0 + 4 * DAY);
+	keep_row(&f, &d);
+	policy_decision_free(&d);
+	sweep_once(&f, t0 + 4 * DAY + SEED_TIME - 1, QUEUE_PRESENT, false, &d);
+	assert_actions(&d, "");
+	keep_row(&f, &d);
+	policy_decision_free(&d);
+	sweep_once(&f, t0 + 4 * DAY + SEED_TIME, QUEUE_PRESENT, false, &d);
+	assert_actions(&d, "delete(files)");
+	assert_string_equal(d.rule, "seeding-goal");
 	policy_decision_free(&d);
 	fx_free(&f);
 }
@@ -2575,6 +2765,7 @@ main(void)
 		cmocka_unit_test(test_unwanted_files),
 		cmocka_unit_test(test_file_unwanted),
 		cmocka_unit_test(test_regex_bounded),
+		cmocka_unit_test(test_trackers),
 		cmocka_unit_test(test_unregistered),
 		cmocka_unit_test(test_unregistered_direct),
 		cmocka_unit_test(test_arr_import_error),
