@@ -272,9 +272,10 @@ class ClockTest(Base):
         fresh = self.seeded_torrent("Clock.Fresh.2020")
         t0 = int(time.time())
         self.sweep(now=t0, check=0)
-        # One has seeded two hours by our record: due for removal anyway.
-        self.db_exec("UPDATE torrents SET seeding_since = ? WHERE hash = ?",
-                     (t0 - 7200, due.hash))
+        # One has seeded two hours by our record (idle in stalledUP, qBitrr's
+        # clock): due for removal anyway.
+        self.db_exec("UPDATE torrents SET stalled_since = ? WHERE hash = ? "
+                     "AND state = 'stalledUP'", (t0 - 7200, due.hash))
         r = self.sweep("--json", now=t0 + YEAR, check=1)
         self.assertIn("ahead of the last recorded sweep", r.stderr)
         self.assertIn("no deletion", r.stderr)
@@ -330,7 +331,8 @@ class FuseTest(Base):
         specs = [self.seeded_torrent("Fuse.Movie.%d" % i) for i in range(3)]
         t0 = int(time.time())
         self.sweep(now=t0, check=0)
-        self.db_exec("UPDATE torrents SET seeding_since = ?", (t0 - 7200,))
+        self.db_exec("UPDATE torrents SET stalled_since = ? WHERE state = 'stalledUP'",
+                     (t0 - 7200,))
         for k in range(3):
             r = self.sweep("--json", now=t0 + 60 * (k + 1), check=1)
             self.assertEqual(sorted(x["result"] for x in r.json()["actions"]
