@@ -30,14 +30,29 @@ outcome_new(struct sweep *sw, struct inst *in, struct item *it, enum action_kind
 	o->kind = kind;
 	o->rule = rule;
 	o->reason = xstrdup(reason ? reason : "");
-	o->result = NULL;
+	o->result = RESULT_PENDING;
 	sw->outcomes.v = xreallocarray(sw->outcomes.v, sw->outcomes.n + 1, sizeof(o));
 	sw->outcomes.v[sw->outcomes.n++] = o;
 	return o;
 }
 
+const char *
+outcome_result_name(enum outcome_result result)
+{
+	static const char *const names[RESULT__COUNT] = {
+		[RESULT_PENDING] = "pending",
+		[RESULT_PLANNED] = "planned",
+		[RESULT_DONE] = "done",
+		[RESULT_FAILED] = "failed",
+		[RESULT_SKIPPED] = "skipped",
+		[RESULT_HELD] = "held",
+	};
+
+	return (unsigned)result < RESULT__COUNT ? names[result] : "?";
+}
+
 static void
-outcome_set(struct outcome *o, const char *result, const char *error)
+outcome_set(struct outcome *o, enum outcome_result result, const char *error)
 {
 	o->result = result;
 	free(o->error);
@@ -52,20 +67,21 @@ outcome_set(struct outcome *o, const char *result, const char *error)
 static bool
 outcome_ready(struct outcome *o)
 {
-	const char *pre;
+	enum outcome_result pre;
 
-	if (o->result != NULL)
+	if (o->result != RESULT_PENDING)
 		return false;
 	if (o->after == NULL)
 		return true;
 	pre = o->after->result;
-	if (pre == NULL)
+	if (pre == RESULT_PENDING)
 		return false;
-	if (strcmp(pre, "done") == 0 || strcmp(pre, "planned") == 0)
+	if (pre == RESULT_DONE || pre == RESULT_PLANNED)
 		return true;
 	char why[300];
-	snprintf(why, sizeof(why), "not attempted: %s %s", policy_action_name(o->after->kind), pre);
-	outcome_set(o, "skipped", why);
+	snprintf(why, sizeof(why), "not attempted: %s %s", policy_action_name(o->after->kind),
+	    outcome_result_name(pre));
+	outcome_set(o, RESULT_SKIPPED, why);
 	return false;
 }
 
@@ -200,7 +216,7 @@ plan_outcomes(struct sweep *sw)
 			if (it->in->fuse_blown && destructive(pa) > 0) {
 				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
 				o->action = pa;
-				outcome_set(o, "held", "MaxDeletionsPerRun exceeded on this instance");
+				outcome_set(o, RESULT_HELD, "MaxDeletionsPerRun exceeded on this instance");
 				it->in->held++;
 				continue;
 			}
@@ -208,7 +224,7 @@ plan_outcomes(struct sweep *sw)
 			    sw->clock_refuse) {
 				o = outcome_new(sw, it->in, it, pa->kind, pa->rule, pa->reason);
 				o->action = pa;
-				outcome_set(o, "held", "clock jump: see the run's warning");
+				outcome_set(o, RESULT_HELD, "clock jump: see the run's warning");
 				it->in->held++;
 				continue;
 			}
@@ -335,9 +351,9 @@ settle_batch(struct batch *b, bool ok, const char *error)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		/* One outcome may span requests (set_limits): a failure sticks. */
-		if (ok && b->v[i]->result != NULL && strcmp(b->v[i]->result, "failed") == 0)
+		if (ok && b->v[i]->result == RESULT_FAILED)
 			continue;
-		outcome_set(b->v[i], ok ? "done" : "failed", ok ? NULL : error);
+		outcome_set(b->v[i], ok ? RESULT_DONE : RESULT_FAILED, ok ? NULL : error);
 	}
 	free(b->v);
 	free(b);
@@ -392,7 +408,7 @@ send_batch(struct sweep *sw, struct inst *in, const char *endpoint, struct batch
 	}
 	if (sw->opt->dry_run) {
 		for (size_t i = 0; i < b->n; i++)
-			outcome_set(b->v[i], "planned", NULL);
+			outcome_set(b->v[i], RESULT_PLANNED, NULL);
 		free(b->v);
 		free(b);
 		return;
@@ -455,7 +471,7 @@ guard_shared_data(struct sweep *sw)
 
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct outcome *o = sw->outcomes.v[i];
-		if (o->kind == ACT_DELETE && o->result == NULL && o->delete_files &&
+		if (o->kind == ACT_DELETE && o->result == RESULT_PENDING && o->delete_files &&
 		    !o->in->all_requested) {
 			o->in->all_requested = true;
 			qbit_call(&o->in->qc, sw->http, "GET", "torrents/info", NULL, NULL,
@@ -469,11 +485,11 @@ guard_shared_data(struct sweep *sw)
 		struct outcome *o = sw->outcomes.v[i];
 		const struct qbit_torrent *t;
 
-		if (o->kind != ACT_DELETE || o->result != NULL || !o->delete_files)
+		if (o->kind != ACT_DELETE || o->result != RESULT_PENDING || !o->delete_files)
 			continue;
 		t = torrent_of(o->item);
 		if (!o->in->all_fetched) {
-			outcome_set(o, "skipped", "could not list every torrent on the instance "
+			outcome_set(o, RESULT_SKIPPED, "could not list every torrent on the instance "
 			    "to check for shared data; kept for the next run");
 			sw->partial = true;
 			continue;
@@ -589,7 +605,7 @@ send_blocklists(struct sweep *sw)
 			}
 			if (b->n == 0 || sw->opt->dry_run || n == 0) {
 				for (size_t i = 0; i < b->n; i++)
-					outcome_set(b->v[i], "planned", NULL);
+					outcome_set(b->v[i], RESULT_PLANNED, NULL);
 				free(b->v);
 				free(b);
 				free(ids);
@@ -617,7 +633,7 @@ send_history_failed(struct sweep *sw)
 		if (o->kind != ACT_BLOCKLIST || o->history_id <= 0 || !outcome_ready(o))
 			continue;
 		if (sw->opt->dry_run) {
-			outcome_set(o, "planned", NULL);
+			outcome_set(o, RESULT_PLANNED, NULL);
 			continue;
 		}
 		b = batch_new(sw);
@@ -648,7 +664,7 @@ send_searches(struct sweep *sw)
 		}
 		if (b->n == 0 || sw->opt->dry_run) {
 			for (size_t i = 0; i < b->n; i++)
-				outcome_set(b->v[i], "planned", NULL);
+				outcome_set(b->v[i], RESULT_PLANNED, NULL);
 			free(b->v);
 			free(b);
 		} else {
@@ -667,7 +683,7 @@ import_done(struct http_request *req)
 	char why[300], err[256];
 
 	if (arr_check(c, req) == -1) {
-		outcome_set(o, "failed", http_failure(req, why, sizeof(why)));
+		outcome_set(o, RESULT_FAILED, http_failure(req, why, sizeof(why)));
 		o->in->sw->partial = true;
 		return;
 	}
@@ -677,7 +693,7 @@ import_done(struct http_request *req)
 		log_warn("%s: command: %s", o->arr->name, err);
 		snprintf(o->command_status, sizeof(o->command_status), "queued");
 	}
-	outcome_set(o, "done", NULL);
+	outcome_set(o, RESULT_DONE, NULL);
 	test_kill_point("act");
 }
 
@@ -695,22 +711,22 @@ verify_done(struct http_request *req)
 		free(o->detail);
 		o->detail = xasprintf("command %lld no longer known to %s: verification ends",
 		    (long long)o->item->row->import_command_id, o->arr->name);
-		outcome_set(o, "done", NULL);
+		outcome_set(o, RESULT_DONE, NULL);
 		return;
 	}
 	if (arr_check(c, req) == -1) {
-		outcome_set(o, "failed", http_failure(req, why, sizeof(why)));
+		outcome_set(o, RESULT_FAILED, http_failure(req, why, sizeof(why)));
 		o->in->sw->partial = true;
 		return;
 	}
 	if (arr_parse_command(req->response.data ? req->response.data : "", req->response.len,
 	    &id, o->command_status, sizeof(o->command_status), err, sizeof(err)) == -1) {
-		outcome_set(o, "failed", err);
+		outcome_set(o, RESULT_FAILED, err);
 		return;
 	}
 	free(o->detail);
 	o->detail = xasprintf("command %lld %s", (long long)id, o->command_status);
-	outcome_set(o, "done", NULL);
+	outcome_set(o, RESULT_DONE, NULL);
 	test_kill_point("act");
 }
 
@@ -724,7 +740,7 @@ send_imports(struct sweep *sw)
 		if ((o->kind != ACT_IMPORT && o->kind != ACT_VERIFY_IMPORT) || !outcome_ready(o))
 			continue;
 		if (sw->opt->dry_run) {
-			outcome_set(o, "planned", NULL);
+			outcome_set(o, RESULT_PLANNED, NULL);
 			continue;
 		}
 		t = torrent_of(o->item);
@@ -768,7 +784,7 @@ send_instance_actions(struct sweep *sw, struct inst *in)
 			continue;
 		if (o->kind == ACT_CREATE_CATEGORY) {
 			if (sw->opt->dry_run) {
-				outcome_set(o, "planned", NULL);
+				outcome_set(o, RESULT_PLANNED, NULL);
 				continue;
 			}
 			b = batch_new(sw);
@@ -825,7 +841,7 @@ send_set_categories(struct sweep *sw, struct inst *in)
 		b = batch_new(sw);
 		for (size_t k = i; k < sw->outcomes.n; k++) {
 			struct outcome *p = sw->outcomes.v[k];
-			if (p->in == in && p->kind == ACT_SET_CATEGORY && p->result == NULL &&
+			if (p->in == in && p->kind == ACT_SET_CATEGORY && p->result == RESULT_PENDING &&
 			    strcmp(p->category, o->category) == 0 && (k == i || outcome_ready(p)))
 				batch_add(b, p);
 		}
@@ -844,12 +860,11 @@ log_outcome(const struct outcome *o)
 	const struct qbit_torrent *t = o->item ? torrent_of(o->item) : NULL;
 	void (*logf)(const char *, ...) = log_notice;
 
-	if (o->result != NULL && strcmp(o->result, "failed") == 0)
+	if (o->result == RESULT_FAILED)
 		logf = log_warn;
-	if (o->result != NULL && strcmp(o->result, "held") == 0)
+	if (o->result == RESULT_HELD)
 		logf = log_info;	/* the instance's summary is the warning */
-	if (o->kind == ACT_VERIFY_IMPORT && o->result != NULL &&
-	    strcmp(o->result, "done") == 0 && strcmp(o->command_status, "failed") != 0)
+	if (o->kind == ACT_VERIFY_IMPORT && o->result == RESULT_DONE && strcmp(o->command_status, "failed") != 0)
 		logf = log_info;
 	log_sanitize(t ? t->name : "", name, sizeof(name));
 	log_sanitize(o->reason, reason, sizeof(reason));
@@ -858,10 +873,10 @@ log_outcome(const struct outcome *o)
 		logf("%s: %.8s %s: %s%s%s (%s: %s)%s%s: %s%s%s", o->in->qc.ic->name, t->hash, name,
 		    policy_action_name(o->kind), o->arr ? " in " : "", o->arr ? o->arr->name : "",
 		    o->rule, reason, o->detail ? "; " : "", detail,
-		    o->result ? o->result : "?", o->error ? ": " : "", o->error ? o->error : "");
+		    outcome_result_name(o->result), o->error ? ": " : "", o->error ? o->error : "");
 	else
 		logf("%s: %s %s: %s%s%s", o->in->qc.ic->name, policy_action_name(o->kind),
-		    detail, o->result ? o->result : "?",
+		    detail, outcome_result_name(o->result),
 		    o->error ? ": " : "", o->error ? o->error : "");
 }
 
@@ -872,7 +887,7 @@ apply_results(struct sweep *sw)
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct outcome *o = sw->outcomes.v[i];
 		struct item *it = o->item;
-		bool done = o->result != NULL && strcmp(o->result, "done") == 0;
+		bool done = o->result == RESULT_DONE;
 		struct state_row *r;
 		const struct state_row *old;
 
@@ -1011,7 +1026,7 @@ outcome_audit(struct sweep *sw, const struct outcome *o, struct state_action *a)
 	a->action = policy_action_name(o->kind);
 	a->reason = o->detail ? xasprintf("%s: %s; %s", o->rule, o->reason, o->detail) :
 	    xasprintf("%s: %s", o->rule, o->reason);
-	a->result = o->result;
+	a->result = outcome_result_name(o->result);
 	a->error = o->error;
 }
 
@@ -1019,7 +1034,7 @@ outcome_audit(struct sweep *sw, const struct outcome *o, struct state_action *a)
 static bool
 outcome_changes_server(const struct outcome *o)
 {
-	return o->result == NULL && o->kind != ACT_VERIFY_IMPORT;
+	return o->result == RESULT_PENDING && o->kind != ACT_VERIFY_IMPORT;
 }
 
 /*
@@ -1120,8 +1135,8 @@ sweep_act(struct sweep *sw)
 		    "them: none was sent");
 		sw->state_failed = true;
 		for (size_t i = 0; i < sw->outcomes.n; i++)
-			if (sw->outcomes.v[i]->result == NULL)
-				outcome_set(sw->outcomes.v[i], "skipped",
+			if (sw->outcomes.v[i]->result == RESULT_PENDING)
+				outcome_set(sw->outcomes.v[i], RESULT_SKIPPED,
 				    "not sent: the state file cannot be written");
 		return;
 	}
@@ -1146,9 +1161,9 @@ sweep_act(struct sweep *sw)
 	}
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct outcome *o = sw->outcomes.v[i];
-		if (o->result == NULL)
-			outcome_set(o, "skipped", *sw->stop ? "interrupted" : "not attempted");
-		if (strcmp(o->result, "failed") == 0)
+		if (o->result == RESULT_PENDING)
+			outcome_set(o, RESULT_SKIPPED, *sw->stop ? "interrupted" : "not attempted");
+		if (o->result == RESULT_FAILED)
 			sw->partial = true;
 		log_outcome(o);
 	}
@@ -1220,8 +1235,8 @@ sweep_record(struct sweep *sw)
 		bl = o->after;
 		if (bl != NULL && bl->kind != ACT_BLOCKLIST)
 			bl = bl->after;
-		settled = strcmp(o->result, "done") == 0 ||
-		    (bl != NULL && strcmp(bl->result, "done") != 0);
+		settled = o->result == RESULT_DONE ||
+		    (bl != NULL && bl->result != RESULT_DONE);
 		if (settled && state_clear_owed(sw->st, o->in->qc.ic->name,
 		    o->item ? torrent_of(o->item)->hash : o->owed_hash, o->arr->name) == -1)
 			goto fail;
@@ -1246,7 +1261,7 @@ sweep_record(struct sweep *sw)
 		a.instance = in->qc.ic->name;
 		a.action = "delete";
 		a.reason = reason;
-		a.result = "held";
+		a.result = outcome_result_name(RESULT_HELD);
 		r = state_add_action(sw->st, &a);
 		free(reason);
 		if (r == -1)
@@ -1271,11 +1286,11 @@ sweep_record(struct sweep *sw)
 	for (size_t i = 0; i < sw->outcomes.n; i++) {
 		struct state_action a;
 		if (sw->outcomes.v[i]->item != NULL &&
-		    strcmp(sw->outcomes.v[i]->result, "held") == 0)
+		    sw->outcomes.v[i]->result == RESULT_HELD)
 			continue;
 		outcome_audit(sw, sw->outcomes.v[i], &a);
 		/* The same failure run after run: recorded once per torrent and cause. */
-		if (strcmp(a.result, "failed") == 0 &&
+		if (sw->outcomes.v[i]->result == RESULT_FAILED &&
 		    state_action_repeats(sw->st, &a, sw->outcomes.v[i]->audit_id)) {
 			free((char *)(uintptr_t)a.reason);
 			if (sw->outcomes.v[i]->audit_id > 0 &&

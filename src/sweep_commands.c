@@ -116,7 +116,7 @@ action_json(const struct outcome *o)
 	    "instance", o->in->qc.ic->name, "hash", jstr(t ? t->hash : o->owed_hash),
 	    "name", jtext(t ? t->name : o->owed_name), "action", policy_action_name(o->kind),
 	    "rule", o->rule, "reason", jtext(o->reason), "detail", jtext(o->detail),
-	    "result", o->result, "error", jtext(o->error),
+	    "result", outcome_result_name(o->result), "error", jtext(o->error),
 	    "arr", jstr(o->arr ? o->arr->name : NULL));
 }
 

@@ -64,6 +64,19 @@ struct item {
 	struct policy_decision d;
 };
 
+/* What came of an outcome; its name is what the audit and --json say. */
+enum outcome_result {
+	RESULT_PENDING = 0,	/* not settled yet */
+	RESULT_PLANNED,		/* a dry run would do it */
+	RESULT_DONE,
+	RESULT_FAILED,
+	RESULT_SKIPPED,
+	RESULT_HELD,		/* the fuse or the clock kept it back */
+	RESULT__COUNT
+};
+
+const char *outcome_result_name(enum outcome_result result);
+
 /* An action taken (or planned, held, skipped) and what came of it. */
 struct outcome {
 	struct inst	*in;
@@ -72,7 +85,7 @@ struct outcome {
 	const char	*rule;		/* static */
 	char		*reason;
 	char		*detail;	/* "files kept: shared with ...", a category... */
-	const char	*result;	/* "done", "planned", "failed", "skipped", "held" */
+	enum outcome_result result;
 	char		*error;
 	struct outcome	*after;		/* runs only when this one is done */
 	const struct policy_action *action;	/* the decision behind it, or NULL */

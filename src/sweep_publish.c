@@ -354,7 +354,7 @@ write_metrics(struct sweep *sw, const char *path)
 		bool first = true;
 		for (size_t j = 0; j < sw->outcomes.n; j++) {
 			const struct outcome *p = sw->outcomes.v[j];
-			if (p->in == o->in && p->kind == o->kind && strcmp(p->result, o->result) == 0) {
+			if (p->in == o->in && p->kind == o->kind && p->result == o->result) {
 				first = first && j >= i;
 				count++;
 			}
@@ -364,7 +364,7 @@ write_metrics(struct sweep *sw, const char *path)
 		buf_puts(&b, "qbitrr_actions{instance=\"");
 		label(&b, o->in->qc.ic->name);
 		buf_printf(&b, "\",action=\"%s\",result=\"%s\"} %zu\n",
-		    policy_action_name(o->kind), o->result, count);
+		    policy_action_name(o->kind), outcome_result_name(o->result), count);
 	}
 	metric_head(&b, "qbitrr_sweep_duration_seconds", "gauge",
 	    "Wall time of the last sweep.");

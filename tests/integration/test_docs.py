@@ -196,8 +196,11 @@ def code_rule_names():
 def code_results():
     src = read(os.path.join(SRC, "sweep_act.c"))
     out = set()
-    for arg in re.findall(r"outcome_set\(\s*[^,]+,\s*([^,]+?),", src):
-        out.update(re.findall(r'"(\w+)"', arg))
+    # The outcome results' one table ("pending" never reaches an audit row).
+    table = src[src.index("outcome_result_name(enum outcome_result result)"):]
+    table = table[:table.index("};")]
+    out.update(r for r in re.findall(r'\[RESULT_\w+\] = "(\w+)"', table)
+               if r != "pending")
     # Intents: written before sending, settled by the next run when killed.
     out.update(re.findall(r'\.result = "(\w+)"', src))
     out.update(re.findall(r"SET result = '(\w+)'",
