@@ -24,7 +24,8 @@ struct state {
 	int	 version;	/* schema version found on disk */
 	int64_t	 written;
 	bool	 checked;	/* quick_check passed: recorded by state_run_start */
-	sqlite3_stmt *upsert, *action, *action_update, *action_last, *history;
+	sqlite3_stmt *upsert, *action, *action_update, *action_last, *history,
+		     *history_hash;
 };
 
 /* PRAGMA quick_check reads the whole file: on a sweep's open, once a week. */
@@ -413,6 +414,14 @@ companions_are_links(const char *path)
 	return 0;
 }
 
+/* Reads of a big file (the status page, explain) map it instead of pread. */
+static void
+tune_reads(struct state *st)
+{
+	sqlite3_exec(st->db, "PRAGMA mmap_size = 268435456; PRAGMA cache_size = -16384",
+	    NULL, NULL, NULL);
+}
+
 /*
  * Reading a WAL-mode file needs its -shm companion, which SQLite cannot
  * create in a read-only folder.  With no -wal file there is nothing beyond
@@ -506,6 +515,7 @@ state_open(const char *path, bool readonly, struct state **out)
 	sqlite3_busy_timeout(st->db, 10000);
 	if (readonly && readonly_fallback(st) == -1)
 		goto fail;
+	tune_reads(st);
 	if (check_file(st) == -1)
 		goto fail;
 	if (lstat(path, &now) == -1 || now.st_dev != sb.st_dev || now.st_ino != sb.st_ino) {
@@ -545,6 +555,7 @@ state_close(struct state *st)
 	sqlite3_finalize(st->action_update);
 	sqlite3_finalize(st->action_last);
 	sqlite3_finalize(st->history);
+	sqlite3_finalize(st->history_hash);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -1151,16 +1162,25 @@ state_history(struct state *st, int64_t since, const char *instance,
 	if (st->db == NULL || st->version < 2)
 		return 0;
 	/*
-	 * Hashes are lower-case hex: a prefix p is the range [p, p || 'g'),
-	 * which the (hash, instance, id) index serves; without one the time
-	 * index does.  One statement, kept for the per-torrent calls of the
-	 * status page and explain.
+	 * Hashes are lower-case hex: a prefix p is the range [p, p || 'g') of
+	 * the (hash, instance, id) index; the unary + keeps SQLite from walking
+	 * the time index instead (for LIMIT 1 it would, reading the table
+	 * until that hash comes up).  Without a prefix the time index serves.
+	 * Both statements are kept for the per-torrent calls of the status
+	 * page and explain.
 	 */
-	if ((s = prepare_once(st, &st->history, "SELECT time, instance, hash, name, action,"
-	    " reason, result, error FROM actions WHERE time >= ?1"
-	    " AND (?2 IS NULL OR instance = ?2)"
-	    " AND (?3 IS NULL OR (hash >= ?3 AND hash < ?3 || 'g'))"
-	    " ORDER BY time DESC, id DESC LIMIT ?4")) == NULL)
+	if (hash_prefix != NULL)
+		s = prepare_once(st, &st->history_hash, "SELECT time, instance, hash, name,"
+		    " action, reason, result, error FROM actions"
+		    " WHERE hash >= ?3 AND hash < ?3 || 'g' AND +time >= ?1"
+		    " AND (?2 IS NULL OR +instance = ?2)"
+		    " ORDER BY +time DESC, id DESC LIMIT ?4");
+	else
+		s = prepare_once(st, &st->history, "SELECT time, instance, hash, name, action,"
+		    " reason, result, error FROM actions WHERE time >= ?1"
+		    " AND (?2 IS NULL OR instance = ?2) AND ?3 IS NULL"
+		    " ORDER BY time DESC, id DESC LIMIT ?4");
+	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, since);
 	bind_str(s, 2, instance);
@@ -1187,6 +1207,67 @@ state_history(struct state *st, int64_t since, const char *instance,
 	sqlite3_clear_bindings(s);
 	free(prefix);
 	return 0;
+}
+
+static int
+last_cmp(const void *pa, const void *pb)
+{
+	const struct state_history_entry *a = pa, *b = pb;
+	int c = strcmp(a->instance, b->instance);
+
+	return c != 0 ? c : strcmp(a->hash, b->hash);
+}
+
+int
+state_last_actions(struct state *st, struct state_history_entry **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (st->db == NULL || st->version < 2)
+		return 0;
+	/* One pass over the (hash, instance, id) index, then one lookup per torrent. */
+	if (sqlite3_prepare_v2(st->db, "SELECT time, instance, hash, action, result"
+	    " FROM actions WHERE id IN (SELECT max(id) FROM actions"
+	    " WHERE hash IS NOT NULL GROUP BY hash, instance)", -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct state_history_entry *e;
+		if (sqlite3_column_type(s, 1) == SQLITE_NULL ||
+		    sqlite3_column_type(s, 2) == SQLITE_NULL)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		e = &(*out)[(*n)++];
+		memset(e, 0, sizeof(*e));
+		e->time = sqlite3_column_int64(s, 0);
+		e->instance = col_text(s, 1);
+		e->hash = col_text(s, 2);
+		e->action = col_text(s, 3);
+		e->result = col_text(s, 4);
+	}
+	sqlite3_finalize(s);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), last_cmp);
+	return 0;
+}
+
+const struct state_history_entry *
+state_last_action_find(const struct state_history_entry *v, size_t n,
+    const char *instance, const char *hash)
+{
+	struct state_history_entry key;
+
+	memset(&key, 0, sizeof(key));
+	key.instance = (char *)(uintptr_t)instance;
+	key.hash = (char *)(uintptr_t)hash;
+	return n ? bsearch(&key, v, n, sizeof(*v), last_cmp) : NULL;
 }
 
 void

@@ -136,6 +136,14 @@ struct state_history_entry {
 int	state_history(struct state *st, int64_t since, const char *instance,
 	    const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n);
 void	state_history_free(struct state_history_entry *v, size_t n);
+/*
+ * The newest audit row of every (instance, hash), in one query, sorted for
+ * state_last_action_find (time, instance, hash, action and result are set).
+ */
+int	state_last_actions(struct state *st, struct state_history_entry **out, size_t *n);
+const struct state_history_entry *state_last_action_find(
+	    const struct state_history_entry *v, size_t n, const char *instance,
+	    const char *hash);
 
 /*
  * Searches owed after a blocklist: remembered before the blocklist is sent,

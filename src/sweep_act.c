@@ -413,6 +413,7 @@ send_batch(struct sweep *sw, struct inst *in, const char *endpoint, struct batch
 		free(b);
 		return;
 	}
+	test_kill_point("send");
 	body = batch_hashes(b);
 	if (extra != NULL) {
 		char *full = xasprintf("%s&%s", body, extra);
@@ -744,6 +745,7 @@ send_imports(struct sweep *sw)
 			continue;
 		}
 		t = torrent_of(o->item);
+		test_kill_point("send");
 		if (o->kind == ACT_IMPORT)
 			arr_call(sweep_arr_client(sw, o->arr), sw->http, "POST", "command",
 			    xstrdup("command"), arr_scan_body(o->arr->kind, o->action->path, t->hash,
@@ -1250,9 +1252,10 @@ sweep_record(struct sweep *sw)
 
 		if (in->held == 0)
 			continue;
-		reason = in->fuse_blown ? xasprintf("fuse: %zu deletion(s) held: more than "
-		    "MaxDeletionsPerRun %d decided on this instance; they stay due: once the "
-		    "cause is understood, raise MaxDeletionsPerRun in [%s] for one run",
+		reason = in->fuse_blown ? xasprintf("fuse: %zu deletion(s), blocklist(s) "
+		    "or re-search(es) held: more than MaxDeletionsPerRun %d decided on this "
+		    "instance; they stay due: once the cause is understood, raise "
+		    "MaxDeletionsPerRun in [%s] for one run",
 		    in->held, config_instance_max_deletions(sw->cfg, in->qc.ic), in->qc.ic->name) :
 		    xasprintf("clock: %zu deletion(s) or blocklist(s) held: %s", in->held,
 		    sw->clock_why);

@@ -497,7 +497,9 @@ sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatil
 		if (!it->d.tracing)
 			continue;
 		matched++;
-		state_history(sw.st, 0, it->in->qc.ic->name, t->hash, 50, &h, &nh);
+		/* Every torrent explained: its last few actions; one: its last 50. */
+		state_history(sw.st, 0, it->in->qc.ic->name, t->hash,
+		    opt->query == NULL ? 5 : 50, &h, &nh);
 		if (opt->json) {
 			json_t *rules = json_array(), *acts = json_array(), *hist = json_array();
 			for (size_t k = 0; k < it->d.n_trace; k++)

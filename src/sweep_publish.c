@@ -169,6 +169,8 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 	char t1[32], t2[32], sz[32];
 	int rc;
 	bool *seen = xcalloc(sw->rows.n + 1, sizeof(bool));
+	struct state_history_entry *last = NULL;
+	size_t nlast = 0;
 
 	if (sw->st != NULL)
 		state_load_instances(sw->st, &rec, &nrec);
@@ -218,6 +220,8 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 	}
 	buf_puts(&b, "</table>\n");
 
+	if (sw->st != NULL)
+		state_last_actions(sw->st, &last, &nlast);
 	buf_puts(&b, "<h2>Tracked torrents</h2>\n<table><tr><th>Instance</th><th>Name</th>"
 	    "<th>Hash</th><th>Category</th><th>State</th><th>Progress</th><th>Ratio</th>"
 	    "<th>Pending</th><th>Last action</th><th>Result</th></tr>\n");
@@ -226,8 +230,7 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 		const struct state_row *r;
 		const char *instance, *hash, *name, *category, *state;
 		double progress, ratio;
-		struct state_history_entry *h = NULL;
-		size_t nh = 0;
+		const struct state_history_entry *h;
 		struct buf pending;
 
 		if (it != NULL) {
@@ -255,8 +258,7 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 			progress = r->progress;
 			ratio = r->ratio;
 		}
-		if (sw->st != NULL)
-			state_history(sw->st, 0, instance, hash, 1, &h, &nh);
+		h = state_last_action_find(last, nlast, instance, hash);
 		buf_init(&pending);
 		buf_puts(&pending, "");
 		if (it != NULL)
@@ -272,21 +274,21 @@ sweep_write_status_page(struct sweep *sw, const char *path)
 		buf_printf(&b, "<td class=\"num\">%.1f %%</td><td class=\"num\">%.2f</td>",
 		    progress * 100, ratio);
 		html_cell(&b, pending.data);
-		if (nh > 0) {
+		if (h != NULL) {
 			char ts[32];
 			buf_puts(&b, "<td>");
-			html_text(&b, h[0].action);
+			html_text(&b, h->action);
 			buf_puts(&b, " <span class=\"muted\">");
-			html_text(&b, when(h[0].time, ts, sizeof(ts)));
+			html_text(&b, when(h->time, ts, sizeof(ts)));
 			buf_puts(&b, "</span></td>");
-			html_cell(&b, h[0].result);
+			html_cell(&b, h->result);
 		} else {
 			buf_puts(&b, "<td>-</td><td>-</td>");
 		}
 		buf_puts(&b, "</tr>\n");
 		buf_free(&pending);
-		state_history_free(h, nh);
 	}
+	state_history_free(last, nlast);
 	buf_puts(&b, "</table>\n</body></html>\n");
 	rc = write_file_atomic(path, b.data, b.len);
 	buf_free(&b);

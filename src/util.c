@@ -291,9 +291,20 @@ void
 test_kill_point(const char *point)
 {
 #ifdef QBITRR_TEST_HOOKS
+	static long seen;
 	const char *at = getenv("QBITRR_TEST_KILL_AT");
+	const char *colon;
+	size_t len;
 
-	if (at != NULL && strcmp(at, point) == 0)
+	if (at == NULL)
+		return;
+	/* "point" kills at its first pass; "point:N" or "any:N" at the Nth. */
+	colon = strchr(at, ':');
+	len = colon ? (size_t)(colon - at) : strlen(at);
+	if (!((len == 3 && strncmp(at, "any", 3) == 0) ||
+	    (len == strlen(point) && strncmp(at, point, len) == 0)))
+		return;
+	if (++seen >= (colon ? strtol(colon + 1, NULL, 10) : 1))
 		kill(getpid(), SIGKILL);
 #else
 	(void)point;

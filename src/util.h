@@ -76,8 +76,9 @@ int64_t	monotonic_ms(void);
 
 /*
  * Test-only crash injection: when QBITRR_TEST_KILL_AT names this point
- * ("discover", "act", "commit"), the process SIGKILLs itself there.
- * A no-op unless built with -DQBITRR_TEST_HOOKS.
+ * ("discover", "intents", "send", "act", "commit"), the process SIGKILLs
+ * itself there; "point:N" at its Nth pass, "any:N" at the Nth pass of any
+ * point.  A no-op unless built with -DQBITRR_TEST_HOOKS.
  */
 void	test_kill_point(const char *point);
 #endif

@@ -343,7 +343,8 @@ class FuseTest(Base):
         for h in held:
             self.assertEqual(h["instance"], "qBit")
             self.assertIsNone(h["hash"])
-            self.assertIn("fuse: 3 deletion(s) held", h["reason"])
+            self.assertIn("fuse: 3 deletion(s), blocklist(s) or re-search(es) held",
+                          h["reason"])
             self.assertIn("raise MaxDeletionsPerRun in [qBit]", h["reason"])
         for s in specs:
             self.assertIsNotNone(a.torrent(s.hash))
@@ -434,3 +435,53 @@ class RetentionTest(Base):
         db = sqlite3.connect(self.state)
         self.assertEqual(db.execute("PRAGMA auto_vacuum").fetchone()[0], 2)
         db.close()
+
+
+class KillTest(Base):
+    """Killed at random points of many runs: history shows every action that
+    reached a server, no import is sent twice, no deletion is forgotten."""
+
+    ROUNDS = 8
+
+    def test_random_kills_over_many_runs(self):
+        import random
+        a = self.setup_one()
+        rnd = random.Random(int(os.environ.get("QBITRR_KILL_SEED", "17")))
+        made, killed = [], 0
+        for rnd_i in range(self.ROUNDS):
+            # The torrents of earlier rounds have seeded long enough by now.
+            if made:
+                self.db_exec("UPDATE torrents SET seeding_since = ? WHERE gone_at IS NULL",
+                             (int(time.time()) - 7200,))
+            for k in range(2):
+                made.append(self.seeded_torrent("Round.%d.%d" % (rnd_i, k)))
+            n = rnd.randint(1, 8)
+            r = self.sweep(env={"QBITRR_TEST_KILL_AT": "any:%d" % n})
+            killed += r.rc == -9
+            self.assertIn(r.rc, (0, 1, -9), r)
+            self.sweep(check=0)
+            self.check_invariants(made, "round %d (killed at point %d: %s)"
+                                  % (rnd_i, n, r.rc == -9))
+        self.assertGreaterEqual(killed, self.ROUNDS // 2, "too few runs were killed")
+
+    def check_invariants(self, made, where):
+        db = sqlite3.connect(self.state)
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok", where)
+        db.close()
+        scans = {}
+        for c in self.radarr.calls():
+            if c["method"] == "POST" and c["body"] and c["body"].get("name") == "DownloadedMoviesScan":
+                h = c["body"]["downloadClientId"].lower()
+                scans[h] = scans.get(h, 0) + 1
+        audit = self.audit()
+        self.assertEqual([x for x in audit if x["result"] == "intended"], [], where)
+        imports = {x["hash"] for x in audit if x["action"] == "import"}
+        deletes = {x["hash"] for x in audit if x["action"] == "delete"
+                   and x["result"] in ("done", "interrupted")}
+        for h, count in scans.items():
+            self.assertEqual(count, 1, "%s: %s scanned %d times" % (where, h, count))
+            self.assertIn(h, imports, "%s: scan of %s not in history" % (where, h))
+        for spec in made:
+            if self.a.torrent(spec.hash) is None:
+                self.assertIn(spec.hash, deletes, "%s: deletion of %s not in history"
+                              % (where, spec.name))
