@@ -382,6 +382,35 @@ qbit_login(struct qbit_client *qc, struct http *h, http_done_fn done, void *arg)
 	http_submit(h, req);
 }
 
+static void
+logout_done(struct http_request *req)
+{
+	struct qbit_client *qc = req->arg;
+	char why[300];
+
+	/* Nothing depends on it: a session left behind only expires later. */
+	if (req->status < 200 || req->status >= 300)
+		log_debug("%s: auth/logout: %s", qc->ic->name,
+		    http_failure(req, why, sizeof(why)));
+}
+
+void
+qbit_logout(struct qbit_client *qc, struct http *h)
+{
+	struct http_request *req;
+
+	if (qc->cookie == NULL)
+		return;
+	req = make_request(qc, "POST", "auth/logout", NULL);
+	req->body = xstrdup("");
+	req->done = logout_done;
+	req->arg = qc;
+	http_submit(h, req);
+	memset(qc->cookie, 0, strlen(qc->cookie));
+	free(qc->cookie);
+	qc->cookie = NULL;
+}
+
 int
 qbit_login_result(struct qbit_client *qc, struct http_request *req)
 {

@@ -85,6 +85,13 @@ void	qbit_call(struct qbit_client *qc, struct http *h, const char *method,
 
 /* Log in (POST auth/login); done() gets the request, check qbit_login_ok(). */
 void	qbit_login(struct qbit_client *qc, struct http *h, http_done_fn done, void *arg);
+/*
+ * End the session (POST auth/logout) when there is one: qBittorrent keeps
+ * every session until it expires (master evicts the oldest beyond 15).
+ * The answer only goes to the debug log.
+ */
+void	qbit_logout(struct qbit_client *qc, struct http *h);
+
 /* After a login request ended: 0 when logged in, else -1 with qc->error set. */
 int	qbit_login_result(struct qbit_client *qc, struct http_request *req);
 

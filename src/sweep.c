@@ -312,6 +312,16 @@ sweep_init(struct sweep *sw, const struct config *cfg, const struct sweep_option
 void
 sweep_fini(struct sweep *sw)
 {
+	/*
+	 * Every command that logged in logs out: no session left behind.  Not
+	 * under --dry-run, which sends nothing that changes a server.
+	 */
+	if (sw->http != NULL && (sw->stop == NULL || !*sw->stop) &&
+	    (sw->opt == NULL || !sw->opt->dry_run)) {
+		for (size_t i = 0; i < sw->n_insts; i++)
+			qbit_logout(&sw->insts[i].qc, sw->http);
+		http_run(sw->http);
+	}
 	for (size_t i = 0; i < sw->n_items; i++) {
 		qbit_file_list_free(&sw->items[i].files);
 		qbit_tracker_list_free(&sw->items[i].trackers);

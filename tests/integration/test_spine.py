@@ -326,9 +326,11 @@ class RequestBudgetTest(Env):
         paths = sorted(q["path"].replace("/api/v2/", "") for q in proxy.requests())
         # The versions are read in every session (an upgrade between two runs
         # renames endpoints), in the same round trip as the lists.
+        # ... and the session ends: none is left behind on the server.
         self.assertEqual(paths, ["app/version", "app/webapiVersion", "auth/login",
-                                 "torrents/categories"]
+                                 "auth/logout", "torrents/categories"]
                          + ["torrents/info"] * 4)      # radarr, sonarr, failed, recheck
+        self.assertEqual(proxy.requests()[-1]["path"], "/api/v2/auth/logout")
         cats = sorted(q["query"].get("category") for q in proxy.requests()
                       if q["path"].endswith("torrents/info"))
         self.assertEqual(cats, ["failed", "radarr", "recheck", "sonarr"])

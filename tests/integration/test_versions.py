@@ -295,7 +295,7 @@ class VersionFloorTest(H.IntegrationTestCase):
         self.assertFalse(r.json()["instances"][0]["reachable"])
         # Nothing was changed there: not even the categories.
         self.assertEqual([q["path"] for q in proxy.requests() if q["method"] == "POST"],
-                         ["/api/v2/auth/login"])
+                         ["/api/v2/auth/login", "/api/v2/auth/logout"])
         self.assertNotIn("radarr", inst.categories())
 
 
