@@ -82,8 +82,9 @@ build/hooks/%.o: src/%.c
 	@mkdir -p build/hooks
 	$(CC) $(ALL_CFLAGS) $(TEST_HOOKS) -MMD -MP -c -o $@ $<
 
-build/san/test_%: tests/unit/test_%.c build/san/libqbitrr.a
-	$(CC) $(ALL_CFLAGS) $(UNIT_OPT) $(SANFLAGS) -Isrc -o $@ $< build/san/libqbitrr.a $(PKG_LIBS) -lcmocka
+build/san/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h build/san/libqbitrr.a
+	$(CC) $(ALL_CFLAGS) $(UNIT_OPT) $(SANFLAGS) -Isrc -o $@ $< tests/unit/unit.c \
+	    build/san/libqbitrr.a $(PKG_LIBS) -lcmocka
 
 # Every target that runs something first installs what it needs (as root;
 # otherwise it prints the apt-get line), then builds in a sub-make.

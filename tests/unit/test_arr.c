@@ -18,40 +18,8 @@
 
 #include "arr.h"
 #include "util.h"
+#include "unit.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-static char *
-repo_path(const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/unit/test_arr.c");
-
-	return xasprintf("%.*s%s", (int)(cut ? cut - me : 0), me, rel);
-}
-
-/* The bytes of tests/data/json/NAME (NUL-terminated; caller frees). */
-static char *
-read_data(const char *name, size_t *len)
-{
-	char *rel = xasprintf("tests/data/json/%s", name);
-	char *path = repo_path(rel);
-	FILE *fp = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (fp == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	buf_init(&b);
-	buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(fp);
-	free(rel);
-	free(path);
-	*len = b.len;
-	return b.data;
-}
 
 static void
 free_records(struct queue_record *recs, size_t n)
@@ -67,7 +35,7 @@ parse_file(const char *file, enum arr_kind kind, struct queue_record **recs, siz
 {
 	size_t len;
 	int64_t total = -99;
-	char err[256] = "", *doc = read_data(file, &len);
+	char err[256] = "", *doc = unit_read_data(file, &len);
 
 	if (arr_parse_queue_page(doc, len, kind, recs, n, &total, err, sizeof(err)) != 0)
 		fail_msg("%s: %s", file, err);
@@ -330,12 +298,12 @@ test_queue_failure_keeps_records(void **state)
 	(void)state;
 	parse_file("radarr-queue.json", ARR_RADARR, &recs, &n);
 	assert_int_equal(n, 2);
-	doc = read_data("qbit-torrents-truncated.json", &len);
+	doc = unit_read_data("qbit-torrents-truncated.json", &len);
 	assert_int_equal(arr_parse_queue_page(doc, len, ARR_RADARR, &recs, &n, &total, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "malformed JSON at byte"));
 	free(doc);
-	doc = read_data("arr-error-500.json", &len);
+	doc = unit_read_data("arr-error-500.json", &len);
 	assert_int_equal(arr_parse_queue_page(doc, len, ARR_RADARR, &recs, &n, &total, err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "expected a queue page with records");
@@ -350,7 +318,7 @@ static void
 test_queue_every_truncation(void **state)
 {
 	size_t len, end;
-	char *doc = read_data("sonarr-queue-page1.json", &len);
+	char *doc = unit_read_data("sonarr-queue-page1.json", &len);
 
 	(void)state;
 	end = (size_t)(strrchr(doc, '}') - doc) + 1;
@@ -651,7 +619,7 @@ test_parse_command(void **state)
 
 	(void)state;
 	/* A real 201 answer. */
-	doc = read_data("arr-command-201.json", &len);
+	doc = unit_read_data("arr-command-201.json", &len);
 	id = 0;
 	assert_int_equal(arr_parse_command(doc, len, &id, status, sizeof(status), err,
 	    sizeof(err)), 0);
@@ -662,7 +630,7 @@ test_parse_command(void **state)
 	assert_string_equal(status, "que");
 	free(doc);
 
-	doc = read_data("arr-error-500.json", &len);
+	doc = unit_read_data("arr-error-500.json", &len);
 	err[0] = '\0';
 	assert_int_equal(arr_parse_command(doc, len, &id, status, sizeof(status), err,
 	    sizeof(err)), -1);

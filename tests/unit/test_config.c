@@ -23,20 +23,11 @@
 #include "config.h"
 #include "log.h"
 #include "util.h"
+#include "unit.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 static int file_seq;
-
-/* Repository root, from this file's path ("" when built from the root). */
-static char *
-repo_path(const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/unit/test_config.c");
-
-	return xasprintf("%.*s%s", (int)(cut ? cut - me : 0), me, rel);
-}
 
 /* Write text to a new file in tmpdir with the given mode; caller frees. */
 static char *
@@ -59,47 +50,6 @@ write_tmp(const char *text)
 
 	snprintf(name, sizeof(name), "c%03d.ini", ++file_seq);
 	return write_file_mode(name, text, 0600);
-}
-
-/* Redirect fd (1 or 2) into a temporary file until capture_end(). */
-struct capture {
-	int	 fd;
-	int	 saved;
-	FILE	*tmp;
-};
-
-static void
-capture_start(struct capture *c, int fd)
-{
-	fflush(stdout);
-	fflush(stderr);
-	c->fd = fd;
-	c->tmp = tmpfile();
-	assert_non_null(c->tmp);
-	c->saved = dup(fd);
-	assert_true(c->saved >= 0);
-	assert_true(dup2(fileno(c->tmp), fd) >= 0);
-}
-
-/* Restore fd and return what was written to it (caller frees). */
-static char *
-capture_end(struct capture *c)
-{
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	fflush(stdout);
-	fflush(stderr);
-	assert_true(dup2(c->saved, c->fd) >= 0);
-	close(c->saved);
-	rewind(c->tmp);
-	buf_init(&b);
-	buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), c->tmp)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(c->tmp);
-	return b.data;
 }
 
 /* config_load(path) with stderr captured into *msgs. */
@@ -917,7 +867,7 @@ test_files(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(file_cases); i++) {
 		const struct file_case *fc = &file_cases[i];
-		char *path = repo_path(fc->file), *msgs;
+		char *path = unit_repo_path(fc->file), *msgs;
 		struct config cfg;
 		int rc;
 
@@ -949,7 +899,7 @@ test_bad_files(void **state)
 	char *path, *msgs, *want;
 
 	(void)state;
-	path = repo_path("tests/data/configs/bad-three-errors.ini");
+	path = unit_repo_path("tests/data/configs/bad-three-errors.ini");
 	assert_int_equal(load_capture(path, &cfg, &msgs), -1);
 	assert_int_equal(count_substr(msgs, "error: "), 3);
 	want = xasprintf("%s:4: [qBit] Port:", path);

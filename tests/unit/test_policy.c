@@ -25,8 +25,8 @@
 #include "qbit.h"
 #include "state.h"
 #include "util.h"
+#include "unit.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define NOW	((int64_t)1800000000)
 #define MIN	((int64_t)60)

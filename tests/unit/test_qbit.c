@@ -16,42 +16,9 @@
 
 #include "qbit.h"
 #include "util.h"
+#include "unit.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define ETA_INFINITE	8640000
-
-/* Repository root, from this file's path ("" when built from the root). */
-static char *
-repo_path(const char *rel)
-{
-	const char *me = __FILE__, *cut = strstr(me, "tests/unit/test_qbit.c");
-
-	return xasprintf("%.*s%s", (int)(cut ? cut - me : 0), me, rel);
-}
-
-/* The bytes of tests/data/json/NAME (NUL-terminated; caller frees). */
-static char *
-read_data(const char *name, size_t *len)
-{
-	char *rel = xasprintf("tests/data/json/%s", name);
-	char *path = repo_path(rel);
-	FILE *fp = fopen(path, "rb");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	if (fp == NULL)
-		fail_msg("%s: %s", path, strerror(errno));
-	buf_init(&b);
-	buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(fp);
-	free(rel);
-	free(path);
-	*len = b.len;
-	return b.data;
-}
 
 /* Printable ASCII form of a test input, for progress messages. */
 static const char *
@@ -203,7 +170,7 @@ test_torrents_mapping(void **state)
 		const struct torrents_case *tc = &torrents_cases[c];
 		struct qbit_torrent_list l = { 0 };
 		size_t len, skipped = 99;
-		char err[256] = "", *doc = read_data(tc->file, &len);
+		char err[256] = "", *doc = unit_read_data(tc->file, &len);
 
 		print_message("# %s\n", tc->file);
 		assert_int_equal(qbit_parse_torrents(doc, len, &l, &skipped, err, sizeof(err)), 0);
@@ -225,7 +192,7 @@ test_torrents_hostile_lengths(void **state)
 {
 	struct qbit_torrent_list l = { 0 };
 	size_t len, skipped;
-	char err[256], *doc = read_data("qbit-torrents-hostile.json", &len);
+	char err[256], *doc = unit_read_data("qbit-torrents-hostile.json", &len);
 
 	(void)state;
 	assert_int_equal(qbit_parse_torrents(doc, len, &l, &skipped, err, sizeof(err)), 0);
@@ -325,7 +292,7 @@ test_torrents_malformed_files(void **state)
 	for (size_t c = 0; c < NELEM(files); c++) {
 		struct qbit_torrent_list l = { 0 };
 		size_t len, skipped = 99;
-		char err[256] = "", *doc = read_data(files[c].file, &len);
+		char err[256] = "", *doc = unit_read_data(files[c].file, &len);
 
 		print_message("# %s\n", files[c].file);
 		assert_int_equal(qbit_parse_torrents(doc, len, &l, &skipped, err,
@@ -342,7 +309,7 @@ static void
 test_torrents_every_truncation(void **state)
 {
 	size_t len, end;
-	char *doc = read_data("qbit-torrents-4.5.2.json", &len);
+	char *doc = unit_read_data("qbit-torrents-4.5.2.json", &len);
 
 	(void)state;
 	end = (size_t)(strrchr(doc, ']') - doc) + 1;
@@ -381,8 +348,8 @@ test_torrents_append_and_move(void **state)
 {
 	struct qbit_torrent_list a = { 0 }, b = { 0 }, all = { 0 };
 	size_t len1, len2, skipped;
-	char err[256], *d1 = read_data("qbit-torrents-4.5.2.json", &len1),
-	    *d2 = read_data("qbit-torrents-5.x.json", &len2);
+	char err[256], *d1 = unit_read_data("qbit-torrents-4.5.2.json", &len1),
+	    *d2 = unit_read_data("qbit-torrents-5.x.json", &len2);
 
 	(void)state;
 	assert_int_equal(qbit_parse_torrents(d1, len1, &a, &skipped, err, sizeof(err)), 0);
@@ -439,7 +406,7 @@ test_categories(void **state)
 {
 	struct strlist l = { 0 };
 	size_t len;
-	char err[256] = "", *doc = read_data("qbit-categories.json", &len);
+	char err[256] = "", *doc = unit_read_data("qbit-categories.json", &len);
 
 	(void)state;
 	assert_int_equal(qbit_parse_categories(doc, len, &l, err, sizeof(err)), 0);
@@ -500,7 +467,7 @@ test_files(void **state)
 	};
 	struct qbit_file_list l = { 0 };
 	size_t len;
-	char err[256] = "", *doc = read_data("qbit-files.json", &len);
+	char err[256] = "", *doc = unit_read_data("qbit-files.json", &len);
 
 	(void)state;
 	assert_int_equal(qbit_parse_files(doc, len, &l, err, sizeof(err)), 0);
@@ -554,7 +521,7 @@ test_trackers(void **state)
 	};
 	struct qbit_tracker_list l = { 0 };
 	size_t len;
-	char err[256] = "", *doc = read_data("qbit-trackers.json", &len);
+	char err[256] = "", *doc = unit_read_data("qbit-trackers.json", &len);
 
 	(void)state;
 	assert_int_equal(qbit_parse_trackers(doc, len, &l, err, sizeof(err)), 0);
@@ -631,7 +598,7 @@ test_free_space(void **state)
 	for (size_t i = 0; i < NELEM(files); i++) {
 		int64_t v = 12345;
 		size_t len;
-		char err[256] = "", *doc = read_data(files[i].file, &len);
+		char err[256] = "", *doc = unit_read_data(files[i].file, &len);
 
 		print_message("# %s\n", files[i].file);
 		assert_int_equal(qbit_parse_free_space(doc, len, &v, err, sizeof(err)),

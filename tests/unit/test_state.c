@@ -28,8 +28,8 @@
 #include "log.h"
 #include "state.h"
 #include "util.h"
+#include "unit.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[] = "/tmp/test_state.XXXXXX";
 static int file_seq;
@@ -50,49 +50,13 @@ tmp_path(const char *suffix)
 
 /* ---- stderr capture --------------------------------------------------- */
 
-struct capture {
-	int	 saved;
-	FILE	*tmp;
-};
-
-static void
-capture_start(struct capture *c)
-{
-	fflush(stderr);
-	c->tmp = tmpfile();
-	assert_non_null(c->tmp);
-	c->saved = dup(2);
-	assert_true(c->saved >= 0);
-	assert_true(dup2(fileno(c->tmp), 2) >= 0);
-}
-
-/* Restore stderr and return what was written to it (caller frees). */
-static char *
-capture_end(struct capture *c)
-{
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	fflush(stderr);
-	assert_true(dup2(c->saved, 2) >= 0);
-	close(c->saved);
-	rewind(c->tmp);
-	buf_init(&b);
-	buf_puts(&b, "");
-	while ((n = fread(chunk, 1, sizeof(chunk), c->tmp)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(c->tmp);
-	return b.data;
-}
-
 static int
 open_capture(const char *path, bool readonly, struct state **st, char **msgs)
 {
 	struct capture c;
 	int rc;
 
-	capture_start(&c);
+	capture_start(&c, 2);
 	rc = state_open(path, readonly, st);
 	*msgs = capture_end(&c);
 	return rc;
@@ -922,7 +886,7 @@ test_readonly_missing(void **state)
 		struct capture c;
 		char *out;
 
-		capture_start(&c);
+		capture_start(&c, 2);
 		assert_int_equal(state_begin(st), -1);
 		assert_int_equal(state_save_row(st, &r), -1);
 		assert_int_equal(state_add_action(st, &a), -1);
@@ -968,7 +932,7 @@ test_readonly_existing(void **state)
 		struct capture c;
 		char *out;
 
-		capture_start(&c);
+		capture_start(&c, 2);
 		assert_int_equal(state_save_row(st, &r), -1);
 		out = capture_end(&c);
 		assert_contains(out, path);
@@ -1374,7 +1338,7 @@ test_lock(void **state)
 		assert_int_equal(errno, EWOULDBLOCK);
 		close(probe);
 	}
-	capture_start(&c);
+	capture_start(&c, 2);
 	fd2 = state_lock(path);
 	msgs = capture_end(&c);
 	assert_int_equal(fd2, -2);
@@ -1403,7 +1367,7 @@ test_lock(void **state)
 	/* No folder for the lock: -1, and the message names it. */
 	{
 		char *bad = xasprintf("%s/missing/qbitrr.db", tmpdir);
-		capture_start(&c);
+		capture_start(&c, 2);
 		assert_int_equal(state_lock(bad), -1);
 		msgs = capture_end(&c);
 		assert_contains(msgs, bad);
