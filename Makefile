@@ -110,7 +110,7 @@ build-check: $(PROG) build/san/$(PROG) build/hooks/$(PROG) $(UNIT_BINS) build/re
 
 # policy decides on records, config and the clock: it links without the
 # clients, the state file or their libraries (PCRE2 only, for the regexes).
-POLICY_OBJS = policy records config config_read util log
+POLICY_OBJS = policy records config config_keys config_value config_msg config_read util log
 build/rel/policy-alone: tests/unit/policy_alone.c $(POLICY_OBJS:%=build/rel/%.o)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(POLICY_OBJS:%=build/rel/%.o) \
 	    $$(pkg-config --libs libpcre2-8)

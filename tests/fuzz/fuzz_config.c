@@ -2,7 +2,7 @@
  * libFuzzer harness: the bytes are a qbitrr.ini.  Each input is written to
  * one temporary file (created once per process), loaded with config_load(),
  * printed with config_print() (stdout goes to /dev/null) and freed.  The
- * value parsers shared with the command line get a NUL-terminated copy.
+ * value parsers (config_value.c) get a NUL-terminated copy directly.
  *
  * Built and run by tests/fuzz/run.sh (make fuzz).
  */
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_p.h"
 #include "log.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -101,6 +102,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)config_parse_duration(s, 60, &i64);
 	(void)config_parse_size(s, &i64);
 	(void)config_parse_bool(s, &b);
+	(void)config_parse_i64(s, &i64);
+	{
+		struct url u;
+		const char *why = NULL;
+		char *whybuf = NULL;
+
+		memset(&u, 0, sizeof(u));
+		if (config_url_parse(s, &u, &why, &whybuf) == 0)
+			config_url_free(&u);
+		free(whybuf);
+		free(config_uri_host(s));
+		free(config_trim_dup(s, size));
+	}
 	free(s);
 	return 0;
 }

@@ -72,9 +72,10 @@ done
 # Sources and libraries of each harness.
 srcs() {
 	case $1 in
-	fuzz_config)	echo "config.c config_read.c log.c util.c" ;;
-	fuzz_qbit_json)	echo "qbit.c http.c log.c util.c" ;;
-	fuzz_arr_json)	echo "arr.c http.c log.c util.c" ;;
+	fuzz_config)	echo "config.c config_keys.c config_value.c config_msg.c" \
+			    "config_print.c config_read.c log.c util.c" ;;
+	fuzz_qbit_json)	echo "qbit.c qbit_info.c records.c http.c log.c util.c" ;;
+	fuzz_arr_json)	echo "arr.c records.c http.c log.c util.c" ;;
 	fuzz_text)	echo "log.c util.c" ;;
 	esac
 }

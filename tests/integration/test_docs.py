@@ -6,9 +6,9 @@ The man pages, the examples and the code must not drift apart:
   ``qbitrr-sweep --help`` (short and long forms paired as in --help), the
   exit statuses of src/sweep.h, the rules of src/policy.c in their order,
   and the action and result vocabularies of src/policy.c / src/sweep_act.c.
-* man/qbitrr.ini.5 documents exactly the keys of src/config.c's key table
+* man/qbitrr.ini.5 documents exactly the keys of src/config_keys.c's key table
   (as ".It Cm Key" items, one ".Ss" per section), every key of
-  qbitrr.ini.sample, and the ignored qBitrr keys of config.c; every
+  qbitrr.ini.sample, and the ignored qBitrr keys of config_keys.c; every
   documented key is accepted by ``check-config`` with a value of its
   documented type, and every documented default is the one check-config
   prints.
@@ -158,8 +158,8 @@ SK_KIND = {"SK_SETTINGS": "settings", "SK_QBIT": "qbit", "SK_ARR": "arr",
 
 
 def code_keys():
-    """{kind: {key}} from the keydefs[] table of src/config.c."""
-    src = read(os.path.join(SRC, "config.c"))
+    """{kind: {key}} from the keydefs[] table of src/config_keys.c."""
+    src = read(os.path.join(SRC, "config_keys.c"))
     table = src[src.index("keydefs[K__COUNT]"):]
     table = table[:table.index("};")]
     out = {k: set() for k in SK_KIND.values()}
@@ -169,8 +169,8 @@ def code_keys():
 
 
 def code_unused_keys():
-    """{kind: {key pattern}} from the unused[] table of src/config.c."""
-    src = read(os.path.join(SRC, "config.c"))
+    """{kind: {key pattern}} from the unused[] table of src/config_keys.c."""
+    src = read(os.path.join(SRC, "config_keys.c"))
     table = src[src.index("} unused[] = {"):]
     table = table[:table.index("};")]
     out = {k: set() for k in SK_KIND.values()}
@@ -545,7 +545,7 @@ class ManPageCommandTest(IntegrationTestCase):
 
 class ManPageConfigTest(IntegrationTestCase):
     def test_keys_match_code(self):
-        """qbitrr.ini(5) documents exactly the keys of config.c, per section."""
+        """qbitrr.ini(5) documents exactly the keys of config_keys.c, per section."""
         page = {k: [i[0] for i in v] for k, v in page_keys().items()}
         code = code_keys()
         for kind in SK_KIND.values():
@@ -627,7 +627,7 @@ class ManPageConfigTest(IntegrationTestCase):
         self.assertGreater(checked, 40)
 
     def test_ignored_keys(self):
-        """The ignored qBitrr keys listed are config.c's, and are taken
+        """The ignored qBitrr keys listed are config_keys.c's, and are taken
         without a warning (an info line at -v)."""
         page = page_ignored()
         code = code_unused_keys()
