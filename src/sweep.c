@@ -262,7 +262,7 @@ sweep_clock(struct sweep *sw)
 
 /* ---- setup and teardown ---------------------------------------------- */
 
-void
+static void
 outcomes_free(struct outcomes *o)
 {
 	for (size_t i = 0; i < o->n; i++) {

@@ -109,7 +109,6 @@ struct outcomes {
 	size_t	 n;
 };
 
-void	outcomes_free(struct outcomes *o);
 
 struct sweep {
 	const struct config	*cfg;

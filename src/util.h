@@ -24,7 +24,6 @@
 
 void	*xmalloc(size_t n);
 void	*xcalloc(size_t n, size_t size);
-void	*xrealloc(void *p, size_t n);
 void	*xreallocarray(void *p, size_t n, size_t size);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);

@@ -16,12 +16,22 @@
 
 #include "config.h"
 #include "config_p.h"
+#include "config_read.h"
 #include "log.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
+static void	ignore_error(void *arg, int line, const char *msg);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char tmp_path[64];
+
+static void
+ignore_error(void *arg, int line, const char *msg)
+{
+	(void)arg;
+	(void)line;
+	(void)msg;
+}
 
 static void
 remove_tmp(void)
@@ -91,6 +101,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (config_load(tmp_path, &cfg) == 0) {
 		config_print(&cfg);
 		config_free(&cfg);
+	}
+
+	/* The reader alone, straight from memory. */
+	{
+		struct cr_file f;
+
+		(void)config_read_mem((const char *)data, size, &f, ignore_error, NULL);
+		config_read_free(&f);
 	}
 
 	s = malloc(size + 1);
