@@ -934,15 +934,33 @@ apply_results(struct sweep *sw)
 			}
 			break;
 		case ACT_VERIFY_IMPORT:
-			if (done) {
+			if (done && strcmp(o->command_status, "orphaned") == 0) {
+				/* The Arr restarted while the scan ran: nothing was
+				 * imported.  Said once, then the normal import retry. */
+				char safe[300];
+				int64_t backoff = 60;
+				r->import_attempts++;
+				for (int k = 1; k < r->import_attempts && backoff < 6 * 3600; k++)
+					backoff *= 2;
+				if (backoff > 6 * 3600)
+					backoff = 6 * 3600;
+				log_warn("%s: %.8s %s: %s import command %lld orphaned (the Arr "
+				    "restarted while it ran): the import is sent again in %lld s",
+				    o->in->qc.ic->name, r->hash,
+				    log_sanitize(r->name, safe, sizeof(safe)), o->arr->name,
+				    (long long)r->import_command_id, (long long)backoff);
+				sw->partial = true;
+				free(r->import_result);
+				r->import_result = xstrdup("orphaned");
+				r->import_sent_at = 0;
+				r->import_next_try = sw->now + backoff;
+			} else if (done) {
 				free(r->import_result);
 				r->import_result = xstrdup(o->command_status);
-				/* Unsuccessful: completed, nothing imported; orphaned:
-				 * the Arr restarted while it ran.  Said once: final. */
+				/* Unsuccessful: completed, nothing imported.  Said once: final. */
 				if (strcmp(o->command_status, "failed") == 0 ||
 				    strcmp(o->command_status, "aborted") == 0 ||
-				    strcmp(o->command_status, "unsuccessful") == 0 ||
-				    strcmp(o->command_status, "orphaned") == 0) {
+				    strcmp(o->command_status, "unsuccessful") == 0) {
 					char safe[300];
 					log_warn("%s: %.8s %s: %s import command %lld %s",
 					    o->in->qc.ic->name, r->hash,

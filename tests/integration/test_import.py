@@ -104,29 +104,51 @@ class ImportTest(Env):
         self.assertEqual(len(gets), len(statuses))
         self.assertEqual(len(self.scans()), 1)
 
-    def test_verify_import_unsuccessful_and_orphaned_are_failed_imports(self):
-        # A scan that imports nothing ends completed/unsuccessful; a restart
-        # of the Arr leaves it orphaned.  Either is said once, then final.
-        for result in ("unsuccessful", "orphaned"):
-            with self.subTest(result=result):
-                a, b = self.setup_two(arr_extra="VerifyImport = true\n")
-                self.radarr.set_command_result("DownloadedMoviesScan", result)
-                spec = self.torrent("Verify.%s.mkv" % result, size=30000)
-                a.add(spec, category="radarr", skip_checking=True)
-                a.wait_state(spec.hash, SEEDING)
-                a.wait_completed(spec.hash)
-                self.sweep(check=0)
-                row = lambda: self.rows("hash = ?", (spec.hash,))[0]["import_result"]
-                for _ in range(4):
-                    r = self.sweep("--json")
-                    if row() == result:
-                        break
-                self.assertEqual(row(), result)
-                self.assertEqual(r.rc, 1)
-                self.assertRegex(r.stderr, r"import command \d+ %s" % result)
-                r = self.sweep("--json", check=0)
-                self.assertNotIn("verify_import", [x["action"] for x in r.json()["actions"]])
-                self.cluster.reset()
+    def test_verify_import_unsuccessful_is_a_failed_import(self):
+        # A scan that imports nothing ends completed/unsuccessful: said once, final.
+        a, b = self.setup_two(arr_extra="VerifyImport = true\n")
+        self.radarr.set_command_result("DownloadedMoviesScan", "unsuccessful")
+        spec = self.torrent("Verify.Unsuccessful.mkv", size=30000)
+        a.add(spec, category="radarr", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+        a.wait_completed(spec.hash)
+        self.sweep(check=0)
+        for _ in range(4):
+            r = self.sweep("--json")
+            if self.rows()[0]["import_result"] == "unsuccessful":
+                break
+        self.assertEqual(self.rows()[0]["import_result"], "unsuccessful")
+        self.assertEqual(r.rc, 1)
+        self.assertRegex(r.stderr, r"import command \d+ unsuccessful")
+        r = self.sweep("--json", check=0)
+        self.assertNotIn("verify_import", [x["action"] for x in r.json()["actions"]])
+        self.assertEqual(len(self.scans()), 1)
+
+    def test_verify_import_orphaned_is_said_once_then_imported_again(self):
+        # The Arr restarted while the scan ran: nothing was imported.
+        a, b = self.setup_two(arr_extra="VerifyImport = true\n")
+        self.radarr.set_command_result("DownloadedMoviesScan", "orphaned")
+        spec = self.torrent("Verify.Orphaned.mkv", size=30000)
+        a.add(spec, category="radarr", skip_checking=True)
+        a.wait_state(spec.hash, SEEDING)
+        a.wait_completed(spec.hash)
+        t0 = int(time.time()) + 5
+        self.sweep(now=t0, check=0)
+        for k in range(4):
+            r = self.sweep("--json", now=t0 + 1 + k)
+            if self.rows()[0]["import_result"] == "orphaned":
+                break
+        self.assertEqual(self.rows()[0]["import_result"], "orphaned")
+        self.assertEqual(r.rc, 1)
+        self.assertIn("orphaned (the Arr restarted while it ran): the import is sent "
+                      "again in 60 s", r.stderr)
+        self.assertEqual(len(self.scans()), 1)
+        self.radarr.set_command_result("DownloadedMoviesScan", "completed")
+        r = self.sweep("--json", now=t0 + 30, check=0)     # inside the backoff
+        self.assertEqual([x for x in r.json()["actions"]
+                          if x["action"] in ("import", "verify_import")], [])
+        self.sweep(now=t0 + 70, check=0)
+        self.assertEqual(len(self.scans()), 2)
 
     def test_seeding_time_counts_seeding_only_paused_copy_kept(self):
         # qBitrr's clock is qBittorrent's seeding_time: a paused copy has not
