@@ -89,6 +89,25 @@ class BlocklistWithoutQueueTest(Env):
         self.assertEqual(sorted((x["action"], x["result"]) for x in r.json()["actions"]),
                          [("blocklist", "done"), ("delete", "done")])
 
+    def test_odd_history_or_failed_mark_deletes_nothing(self):
+        a = self.setup_one()
+        spec = self.failed_download(a, "History.Odd")
+        # A history page cut in half: an error for the Arr, the torrent kept.
+        self.arr.set_fault("GET", "/history", "truncate", count=1)
+        r = self.sweep("--json", check=1)
+        self.assertEqual(r.json()["actions"], [])
+        self.assertIn("Radarr-Test: history: malformed JSON", r.stderr)
+        # history/failed refused: no delete after a blocklist that did not happen.
+        self.arr.set_fault("POST", "/history/failed", "500", count=1)
+        r = self.sweep("--json", check=1)
+        self.assertEqual(sorted((x["action"], x["result"]) for x in r.json()["actions"]),
+                         [("blocklist", "failed"), ("delete", "skipped")])
+        self.assertIsNotNone(a.torrent(spec.hash))
+        self.assertTrue(os.path.exists(spec.content_path))
+        r = self.sweep("--json", check=0)
+        self.assertEqual(sorted((x["action"], x["result"]) for x in r.json()["actions"]),
+                         [("blocklist", "done"), ("delete", "done")])
+
     def test_never_grabbed_is_deleted_without_a_blocklist(self):
         a = self.setup_one()
         # Never seen in an Arr's category either: every Arr's history is asked.
