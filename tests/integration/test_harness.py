@@ -234,6 +234,9 @@ class FakeArrTest(unittest.TestCase):
         self.assertNotIn(a.api_key, json.dumps(calls))
         with open(a.record_path) as f:
             lines = [json.loads(ln) for ln in f]
+        # A line is written once its answer went out: the next call's line
+        # may come first.  seq is the order of arrival.
+        lines.sort(key=lambda c: c["seq"])
         self.assertEqual(lines[-len(calls):], calls)
         self.assertNotIn(a.api_key, open(a.record_path).read())
 
