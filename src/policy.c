@@ -106,9 +106,11 @@ policy_category_managed(const struct config *cfg, const char *category)
 {
 	if (category == NULL || *category == '\0')
 		return false;
-	if (strcmp(category, cfg->settings.failed_category) == 0 ||
-	    strcmp(category, cfg->settings.recheck_category) == 0)
-		return true;
+	/* The list discovery asks qBittorrent for (config_load made it)... */
+	for (size_t i = 0; i < cfg->n_managed_categories; i++)
+		if (strcmp(cfg->managed_categories[i], category) == 0)
+			return true;
+	/* ...and "radarr/4k" under an Arr with MatchSubcategories. */
 	return config_arr_for_category(cfg, category) != NULL;
 }
 
