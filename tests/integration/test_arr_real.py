@@ -191,6 +191,36 @@ class SameHashTwoInstancesTest(Env):
         self.assertTrue(os.path.exists(spec.content_path))
 
 
+    def test_another_instance_listing_the_hash_in_failed_blocklists_nothing(self):
+        # Issue 13: an instance (hostile, or a user's mistake) that puts
+        # another instance's download in its FailedCategory: the grab is the
+        # Seedbox's, so nothing is blocklisted, searched or removed there.
+        a, b = self.setup_two()
+        spec = self.torrent("Not.Yours.2023", size=50000)
+        copy_root = os.path.join(self.tmp, "copy")
+        os.makedirs(copy_root)
+        copy = H.make_torrent(copy_root, "Not.Yours.2023", size=50000)
+        b.add(spec, category="radarr", skip_checking=True)
+        b.wait_state(spec.hash, SEEDING)
+        self.arr.set_queue([{"downloadId": spec.hash_upper, "movieId": 12,
+                             "title": spec.name, "downloadClient": "qBit-Seedbox"}])
+        H.wait_until(lambda: len(self.arr.api("GET", "queue")[1]["records"]) == 1,
+                     what="the Seedbox's download in the Arr's queue")
+        a.create_category("failed")
+        a.add(copy, category="failed", skip_checking=True)
+        a.wait_state(copy.hash, SEEDING)
+        r = self.sweep("--json", check=0)
+        self.assertEqual([x for x in r.json()["actions"]
+                          if x["action"] in ("blocklist", "search")], [])
+        # Its own copy is its own to remove; the Seedbox's is not touched.
+        self.assertEqual([(x["instance"], x["result"]) for x in r.json()["actions"]
+                          if x["action"] == "delete"], [("qBit", "done")])
+        self.assertEqual([c for c in self.arr.calls() if c["method"] != "GET"], [])
+        self.assertEqual([q["downloadClient"] for q in self.arr.queue()], ["qBit-Seedbox"])
+        self.assertIn(b.torrent(spec.hash)["state"], SEEDING)
+        self.assertTrue(os.path.exists(spec.content_path))
+
+
 class UrlBaseTest(Env):
 
     n_instances = 1
