@@ -710,7 +710,8 @@ verify_done(struct http_request *req)
 	if (req->status == 404) {
 		snprintf(o->command_status, sizeof(o->command_status), "forgotten");
 		free(o->detail);
-		o->detail = xasprintf("command %lld no longer known to %s: verification ends",
+		o->detail = xasprintf("command %lld no longer known to %s: verification "
+		    "ends, the import is sent again",
 		    (long long)o->item->row->import_command_id, o->arr->name);
 		outcome_set(o, RESULT_DONE, NULL);
 		return;
@@ -934,9 +935,15 @@ apply_results(struct sweep *sw)
 			}
 			break;
 		case ACT_VERIFY_IMPORT:
-			if (done && strcmp(o->command_status, "orphaned") == 0) {
-				/* The Arr restarted while the scan ran: nothing was
-				 * imported.  Said once, then the normal import retry. */
+			if (done && (strcmp(o->command_status, "orphaned") == 0 ||
+			    strcmp(o->command_status, "forgotten") == 0)) {
+				/*
+				 * The Arr restarted while the scan ran, or dropped the
+				 * finished command before we asked: what it did is
+				 * unknown.  Said once, then the normal import retry
+				 * (a scan of files already imported imports nothing).
+				 */
+				bool orphaned = strcmp(o->command_status, "orphaned") == 0;
 				char safe[300];
 				int64_t backoff = 60;
 				r->import_attempts++;
@@ -944,14 +951,16 @@ apply_results(struct sweep *sw)
 					backoff *= 2;
 				if (backoff > 6 * 3600)
 					backoff = 6 * 3600;
-				log_warn("%s: %.8s %s: %s import command %lld orphaned (the Arr "
-				    "restarted while it ran): the import is sent again in %lld s",
-				    o->in->qc.ic->name, r->hash,
+				log_warn("%s: %.8s %s: %s import command %lld %s: the import "
+				    "is sent again in %lld s", o->in->qc.ic->name, r->hash,
 				    log_sanitize(r->name, safe, sizeof(safe)), o->arr->name,
-				    (long long)r->import_command_id, (long long)backoff);
+				    (long long)r->import_command_id, orphaned ?
+				    "orphaned (the Arr restarted while it ran)" :
+				    "no longer known (the Arr drops finished commands after "
+				    "about a day)", (long long)backoff);
 				sw->partial = true;
 				free(r->import_result);
-				r->import_result = xstrdup("orphaned");
+				r->import_result = xstrdup(o->command_status);
 				r->import_sent_at = 0;
 				r->import_next_try = sw->now + backoff;
 			} else if (done) {

@@ -357,7 +357,7 @@ class FuseTest(Base):
 
 class RepeatTest(Base):
 
-    def test_same_failure_recorded_once_and_forgotten_command_ends_verification(self):
+    def test_same_failure_recorded_once_and_forgotten_command_ends_verification_then_retries(self):
         a = self.setup_one(seeding="")
         self.config(open(self.cfg).read().replace(
             "[Radarr-Movies]\n", "[Radarr-Movies]\nVerifyImport = true\n", 1))
@@ -375,13 +375,20 @@ class RepeatTest(Base):
         self.sweep(now=t0 + 1000, check=0)
         self.assertEqual(self.rows()[0]["import_result"], "queued")
         self.db_exec("UPDATE torrents SET import_command_id = 999")
-        r = self.sweep("--json", now=t0 + 1060, check=0)
+        r = self.sweep("--json", now=t0 + 1060, check=1)
         self.assertEqual([(x["action"], x["result"]) for x in r.json()["actions"]],
                          [("verify_import", "done")])
         self.assertEqual(self.rows()[0]["import_result"], "forgotten")
-        for dt in (1120, 1180):
-            r = self.sweep("--json", now=t0 + dt, check=0)
-            self.assertEqual(r.json()["actions"], [])
+        self.assertIn("no longer known (the Arr drops finished commands after about "
+                      "a day): the import is sent again in 60 s", r.stderr)
+        # Verification ends; what the Arr did is unknown: the normal import
+        # retry follows, once, after its backoff (issue 11).
+        scans = len(self.scans())
+        r = self.sweep("--json", now=t0 + 1090, check=0)
+        self.assertEqual(r.json()["actions"], [])
+        r = self.sweep("--json", now=t0 + 1125, check=0)
+        self.assertEqual([x["action"] for x in r.json()["actions"]], ["import"])
+        self.assertEqual(len(self.scans()), scans + 1)
         gets = [c for c in self.radarr.calls() if c["method"] == "GET"
                 and c["path"].endswith("/command/999")]
         self.assertEqual(len(gets), 1)
