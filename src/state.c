@@ -878,12 +878,6 @@ state_last_action_id(const struct state *st)
 }
 
 int
-state_meta_get(struct state *st, const char *key, int64_t *out)
-{
-	return meta_get(st, key, out);
-}
-
-int
 state_meta_set(struct state *st, const char *key, int64_t value)
 {
 	sqlite3_stmt *s = NULL;

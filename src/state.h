@@ -78,8 +78,7 @@ int	state_drop_action(struct state *st, int64_t id);
 /* The id of the audit row just inserted. */
 int64_t	state_last_action_id(const struct state *st);
 
-/* Small facts about the file (table meta): 0, or -1 when not recorded. */
-int	state_meta_get(struct state *st, const char *key, int64_t *out);
+/* Record a small fact about the file (table meta); 0 removes it. */
 int	state_meta_set(struct state *st, const char *key, int64_t value);
 
 /*
