@@ -323,76 +323,18 @@ dump(json_t *o)
 	return s;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 (overlong, surrogate, cut). */
-static size_t
-utf8_seq(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
- * s as valid UTF-8 (caller frees): JSON cannot carry other bytes, and
- * json_pack would fail on them.  Each bad byte becomes U+FFFD.
- */
-static char *
-utf8_clean(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	struct buf b;
-
-	buf_init(&b);
-	buf_puts(&b, "");
-	while (*p != '\0') {
-		size_t n = utf8_seq(p);
-		if (n == 0) {
-			buf_puts(&b, "\xef\xbf\xbd");
-			p++;
-		} else {
-			buf_append(&b, p, n);
-			p += n;
-		}
-	}
-	return b.data;
-}
-
 char *
 arr_scan_body(enum arr_kind kind, const char *path, const char *hash, const char *import_mode)
 {
 	static const char *const names[] = { "DownloadedMoviesScan",
 	    "DownloadedEpisodesScan", "DownloadedAlbumsScan" };
-	char up[64], *cpath = utf8_clean(path), *cmode, *chash, *body;
+	char up[64], *cpath = str_utf8_clean(path), *cmode, *chash, *body;
 
-	cmode = utf8_clean(import_mode ? import_mode : "Auto");
+	cmode = str_utf8_clean(import_mode ? import_mode : "Auto");
 	snprintf(up, sizeof(up), "%s", hash);
 	for (char *p = up; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
-	chash = utf8_clean(up);	/* the cut at 63 bytes may split a character */
+	chash = str_utf8_clean(up);	/* the cut at 63 bytes may split a character */
 	body = dump(json_pack("{s:s, s:s, s:s, s:s}", "name", names[kind],
 	    "path", cpath, "downloadClientId", chash, "importMode", cmode));
 	free(cpath);

@@ -145,46 +145,6 @@ config_read_free(struct cr_file *f)
 
 /* Strings. */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static void
-put_utf8(struct buf *b, uint32_t c)
-{
-	char u[4];
-	size_t n;
-
-	if (c < 0x80) {
-		u[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		u[0] = (char)(0xC0 | (c >> 6));
-		u[1] = (char)(0x80 | (c & 0x3F));
-		n = 2;
-	} else if (c < 0x10000) {
-		u[0] = (char)(0xE0 | (c >> 12));
-		u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (c & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | (c >> 18));
-		u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (c & 0x3F));
-		n = 4;
-	}
-	buf_append(b, u, n);
-}
-
 /* One escape at r->s (on the backslash) of a double-quoted string. */
 static int
 escape(struct rd *r, struct buf *b)
@@ -205,7 +165,7 @@ escape(struct rd *r, struct buf *b)
 	case 'U':
 		n = *s == 'u' ? 4 : 8;
 		for (i = 1; i <= n; i++) {
-			if ((h = hexval((unsigned char)s[i])) < 0)
+			if ((h = hex_value((unsigned char)s[i])) < 0)
 				break;
 			c = c * 16 + (uint32_t)h;
 		}
@@ -218,7 +178,7 @@ escape(struct rd *r, struct buf *b)
 			r->why = "escape is not a valid character (or is NUL)";
 			return -1;
 		}
-		put_utf8(b, c);
+		buf_put_utf8(b, c);
 		r->s = s + n + 1;
 		return 0;
 	case '\0':

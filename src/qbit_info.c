@@ -64,18 +64,6 @@ jp_ws(struct jp *j)
 		j->p++;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 jp_hex4(struct jp *j, unsigned *out)
 {
@@ -86,7 +74,7 @@ jp_hex4(struct jp *j, unsigned *out)
 		return false;
 	}
 	for (int i = 0; i < 4; i++) {
-		int h = hexval((unsigned char)j->p[i]);
+		int h = hex_value((unsigned char)j->p[i]);
 		if (h < 0) {
 			jp_fail(j, "invalid \\u escape");
 			return false;
@@ -96,62 +84,6 @@ jp_hex4(struct jp *j, unsigned *out)
 	j->p += 4;
 	*out = v;
 	return true;
-}
-
-static void
-put_utf8(struct buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	buf_append(b, u, n);
-}
-
-/* Length of a valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned cp;
-	size_t n;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
 }
 
 /*
@@ -185,8 +117,9 @@ jp_string(struct jp *j, struct buf *out, bool *nul)
 			return false;
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_len((const unsigned char *)j->p,
-			    (const unsigned char *)j->end);
+			uint32_t cp8;
+			size_t n = utf8_decode((const unsigned char *)j->p,
+			    (size_t)(j->end - j->p), &cp8);
 			if (n == 0) {
 				jp_fail(j, "invalid UTF-8 in a string");
 				return false;
@@ -243,7 +176,7 @@ jp_string(struct jp *j, struct buf *out, bool *nul)
 			return false;
 		}
 		if (out != NULL)
-			put_utf8(out, cp);
+			buf_put_utf8(out, cp);
 		run = j->p;
 	}
 	jp_fail(j, "unterminated string");

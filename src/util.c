@@ -193,11 +193,13 @@ str_casestr(const char *hay, const char *needle)
 
 /* Length of the well-formed UTF-8 sequence at s (1 to 4), 0 if there is none. */
 size_t
-utf8_seq_len(const unsigned char *s, uint32_t *cp)
+utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
 {
 	size_t n;
 	uint32_t c, min;
 
+	if (avail == 0)
+		return 0;
 	if (s[0] < 0x80) {
 		*cp = s[0];
 		return 1;
@@ -211,6 +213,8 @@ utf8_seq_len(const unsigned char *s, uint32_t *cp)
 	} else {
 		return 0;
 	}
+	if (avail < n)
+		return 0;
 	for (size_t i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
@@ -220,6 +224,53 @@ utf8_seq_len(const unsigned char *s, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+size_t
+utf8_seq_len(const unsigned char *s, uint32_t *cp)
+{
+	/* NUL-terminated: a sequence stops at the NUL, never reads past it. */
+	return utf8_decode(s, SIZE_MAX, cp);
+}
+
+void
+buf_put_utf8(struct buf *b, uint32_t c)
+{
+	char u[4];
+	size_t n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xC0 | (c >> 6));
+		u[1] = (char)(0x80 | (c & 0x3F));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xE0 | (c >> 12));
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (c & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | (c >> 18));
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (c & 0x3F));
+		n = 4;
+	}
+	buf_append(b, u, n);
+}
+
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 char *

@@ -51,8 +51,19 @@ bool	str_same(const char *a, const char *b);
 /* ASCII case-insensitive substring search; NULL when absent. */
 const char *str_casestr(const char *hay, const char *needle);
 
-/* Length (1-4) of the well-formed UTF-8 sequence at s and its code point; 0 if none. */
+/*
+ * Length (1-4) of the well-formed UTF-8 sequence at s, reading at most
+ * avail bytes, and its code point; 0 if none (overlong, surrogate, cut).
+ */
+size_t	utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp);
+/* The same for a NUL-terminated s. */
 size_t	utf8_seq_len(const unsigned char *s, uint32_t *cp);
+
+/* Append code point c (at most U+10FFFF) to b as UTF-8. */
+void	buf_put_utf8(struct buf *b, uint32_t c);
+
+/* The value of the hex digit c, or -1. */
+int	hex_value(int c);
 
 /* A copy of s with every byte that is not well-formed UTF-8 replaced by U+FFFD. */
 char	*str_utf8_clean(const char *s);
