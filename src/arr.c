@@ -73,24 +73,37 @@ push_id(int64_t **v, size_t *n, int64_t id)
 	(*v)[(*n)++] = id;
 }
 
+/* A page of an Arr's paged list ({"records": [...], ...}); NULL with err. */
+static json_t *
+load_records_page(const char *data, size_t len, const char *what, json_t **records,
+    char *err, size_t errlen)
+{
+	json_error_t e;
+	json_t *doc = json_loadb(data, len, 0, &e);
+
+	if (doc == NULL) {
+		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+		return NULL;
+	}
+	*records = json_object_get(doc, "records");
+	if (!json_is_object(doc) || !json_is_array(*records)) {
+		snprintf(err, errlen, "expected a %s page with records", what);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int
 arr_parse_queue_page(const char *data, size_t len, enum arr_kind kind,
     struct queue_record **recs, size_t *n, int64_t *total, char *err, size_t errlen)
 {
-	json_error_t e;
-	json_t *doc = json_loadb(data, len, 0, &e), *records, *o;
+	json_t *records, *o;
+	json_t *doc = load_records_page(data, len, "queue", &records, err, errlen);
 	size_t i;
 
-	if (doc == NULL) {
-		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+	if (doc == NULL)
 		return -1;
-	}
-	records = json_object_get(doc, "records");
-	if (!json_is_object(doc) || !json_is_array(records)) {
-		snprintf(err, errlen, "expected a queue page with records");
-		json_decref(doc);
-		return -1;
-	}
 	*total = json_integer_value(json_object_get(doc, "totalRecords"));
 	json_array_foreach(records, i, o) {
 		const json_t *did = json_object_get(o, "downloadId");
@@ -157,23 +170,15 @@ int
 arr_parse_grab(const char *data, size_t len, const char *hash, int64_t *grab_id,
     char *client, size_t clientlen, char *err, size_t errlen)
 {
-	json_error_t e;
-	json_t *doc = json_loadb(data, len, 0, &e), *records, *o;
+	json_t *records, *o;
+	json_t *doc = load_records_page(data, len, "history", &records, err, errlen);
 	size_t i;
 
 	*grab_id = 0;
 	if (clientlen > 0)
 		client[0] = '\0';
-	if (doc == NULL) {
-		snprintf(err, errlen, "malformed JSON at byte %d: %s", e.position, e.text);
+	if (doc == NULL)
 		return -1;
-	}
-	records = json_object_get(doc, "records");
-	if (!json_is_object(doc) || !json_is_array(records)) {
-		snprintf(err, errlen, "expected a history page with records");
-		json_decref(doc);
-		return -1;
-	}
 	json_array_foreach(records, i, o) {
 		const json_t *did = json_object_get(o, "downloadId");
 		const json_t *id = json_object_get(o, "id");
