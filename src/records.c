@@ -18,6 +18,7 @@ qbit_torrent_clear(struct qbit_torrent *t)
 	free(t->content_path);
 	free(t->save_path);
 	free(t->tracker);
+	memset(t, 0, sizeof(*t));
 }
 
 void

@@ -209,38 +209,12 @@ fx_init(struct fx *f)
 static void
 fx_free_case(struct fx *f)
 {
-	struct qbit_torrent *t = &f->t;
-
-	free(t->name);
-	free(t->category);
-	free(t->tags);
-	free(t->state);
-	free(t->content_path);
-	free(t->save_path);
-	free(t->tracker);
-	memset(t, 0, sizeof(*t));
+	qbit_torrent_clear(&f->t);
 	state_row_clear(&f->row);
 	f->has_row = false;
-	for (size_t i = 0; i < f->files.n; i++)
-		free(f->files.items[i].name);
-	free(f->files.items);
-	memset(&f->files, 0, sizeof(f->files));
-	for (size_t i = 0; i < f->trackers.n; i++) {
-		free(f->trackers.items[i].url);
-		free(f->trackers.items[i].msg);
-	}
-	free(f->trackers.items);
-	memset(&f->trackers, 0, sizeof(f->trackers));
-	free(f->rec.download_id);
-	free(f->rec.ids);
-	free(f->rec.media_ids);
-	free(f->rec.status);
-	free(f->rec.tracked_state);
-	free(f->rec.tracked_status);
-	for (size_t i = 0; i < f->rec.n_messages; i++)
-		free(f->rec.messages[i]);
-	free(f->rec.messages);
-	memset(&f->rec, 0, sizeof(f->rec));
+	qbit_file_list_free(&f->files);
+	qbit_tracker_list_free(&f->trackers);
+	queue_record_clear(&f->rec);
 }
 
 static void
