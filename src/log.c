@@ -102,8 +102,8 @@ LOG_FN(log_trace, LOG_TRACE)
  * controls (CSI is U+009B), DEL, the line and paragraph separators and the
  * bidirectional embeddings, overrides and isolates.
  */
-static bool
-unsafe_cp(uint32_t c)
+bool
+log_unsafe_cp(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
 	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
@@ -126,9 +126,9 @@ text_escape(const char *s, char *buf, size_t n, bool backslash)
 
 		if (len == 0)		/* not UTF-8: the byte, escaped */
 			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", *p), len = 1;
-		else if (unsafe_cp(cp) && cp < 0x80)
+		else if (log_unsafe_cp(cp) && cp < 0x80)
 			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", (unsigned)cp);
-		else if (unsafe_cp(cp))
+		else if (log_unsafe_cp(cp))
 			elen = (size_t)snprintf(e, sizeof(e), "\\u%04x", (unsigned)cp);
 		else if (cp == '\\' && backslash)
 			elen = (size_t)snprintf(e, sizeof(e), "\\\\");

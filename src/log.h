@@ -7,7 +7,9 @@
 #ifndef QBITRR_LOG_H
 #define QBITRR_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
@@ -31,6 +33,9 @@ void	log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (without the doubling), so one event is always one line.
  */
 char	*log_sanitize(const char *s, char *buf, size_t n);
+
+/* The code points log_sanitize escapes (the status page's HTML does too). */
+bool	log_unsafe_cp(uint32_t cp);
 
 /* log_sanitize into one of 8 rotating static buffers (1 KB), for printf arguments. */
 const char *log_safe(const char *s);

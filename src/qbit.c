@@ -153,24 +153,6 @@ qbit_parse_trackers(const char *data, size_t len, struct qbit_tracker_list *out,
 	return 0;
 }
 
-int
-qbit_parse_free_space(const char *data, size_t len, int64_t *out, char *err, size_t errlen)
-{
-	json_t *doc = load_json(data, len, err, errlen);
-
-	*out = -1;
-	if (doc == NULL)
-		return -1;
-	if (!json_is_object(doc)) {
-		snprintf(err, errlen, "expected a JSON object");
-		json_decref(doc);
-		return -1;
-	}
-	*out = json_int(json_object_get(doc, "server_state"), "free_space_on_disk", -1);
-	json_decref(doc);
-	return 0;
-}
-
 bool
 qbit_api_is_v5(const char *v)
 {

@@ -1,6 +1,7 @@
 /*
- * qbit_info: the torrents/info reader, one pass over the text into
- * struct qbit_torrent records (qbit_parse_torrents in qbit.h).
+ * qbit_info: the readers of the two large answers, one pass over the text
+ * each: torrents/info into struct qbit_torrent records, and the free space
+ * out of sync/maindata (qbit_parse_torrents, qbit_parse_free_space).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -230,6 +231,14 @@ jp_number(struct jp *j, bool *is_int, int64_t *iv, double *dv)
 			return false;
 	}
 	n = (size_t)(j->p - s);
+	/* Most numbers are short integers: no copy, no strtoll, no overflow. */
+	if (*is_int && n - (*s == '-') <= 18) {
+		int64_t v = 0;
+		for (const char *d = s + (*s == '-'); d < j->p; d++)
+			v = v * 10 + (*d - '0');
+		*iv = *s == '-' ? -v : v;
+		return true;
+	}
 	if (n >= sizeof(tmp)) {
 		jp_fail(j, "number too long");
 		return false;
@@ -367,12 +376,13 @@ enum field_type { F_STR, F_NUM, F_INT, F_BOOL, F_HASH };
 
 struct torrent_field {
 	const char	*name;
+	size_t		 name_len;
 	enum field_type	 type;
 	size_t		 off;
 	double		 dflt;
 };
 
-#define TF(n, t, m, d) { n, t, offsetof(struct qbit_torrent, m), d }
+#define TF(n, t, m, d) { n, sizeof(n) - 1, t, offsetof(struct qbit_torrent, m), d }
 static const struct torrent_field torrent_fields[] = {
 	TF("hash", F_HASH, hash, 0),
 	TF("name", F_STR, name, 0),
@@ -468,10 +478,13 @@ jp_torrent(struct jp *j, struct qbit_torrent *t, bool *ok, struct buf *key, stru
 			return false;
 		}
 		size_t fi = 0;
+		/* About fifty keys an entry, most of them unused: length first. */
 		for (size_t f = 0; f < N_TORRENT_FIELDS; f++)
-			if (strcmp(key->data, torrent_fields[f].name) == 0) {
+			if (key->len == torrent_fields[f].name_len &&
+			    memcmp(key->data, torrent_fields[f].name, key->len) == 0) {
 				tf = &torrent_fields[f];
 				fi = f;
+				break;
 			}
 		jp_ws(j);
 		if (j->p >= j->end) {
@@ -647,3 +660,118 @@ out:
 	return ok ? 0 : -1;
 }
 
+
+/*
+ * The members of the object at j->p, one by one: each key into key, then
+ * visit is called with j->p on the value and must consume it.
+ */
+static bool
+jp_object(struct jp *j, struct buf *key,
+    bool (*visit)(struct jp *, const char *, void *), void *arg)
+{
+	bool nul;
+
+	j->p++;		/* the brace */
+	jp_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return true;
+	}
+	for (;;) {
+		jp_ws(j);
+		if (!jp_key(j, key, &nul, "string or '}' expected"))
+			return false;
+		if (nul) {
+			jp_fail(j, "NUL byte in object key not supported");
+			return false;
+		}
+		jp_ws(j);
+		if (!visit(j, key->data, arg))
+			return false;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return true;
+		}
+		jp_fail(j, "',' or '}' expected");
+		return false;
+	}
+}
+
+/* In server_state: free_space_on_disk, an integer or a real within int64. */
+static bool
+visit_server_state(struct jp *j, const char *key, void *arg)
+{
+	int64_t *out = arg, iv;
+	double dv;
+	bool is_int;
+
+	if (strcmp(key, "free_space_on_disk") != 0 || j->p >= j->end ||
+	    (*j->p != '-' && !isdigit((unsigned char)*j->p)))
+		return jp_skip(j);
+	if (!jp_number(j, &is_int, &iv, &dv))
+		return false;
+	if (is_int)
+		*out = iv;
+	else
+		*out = dv > -9.2e18 && dv < 9.2e18 ? (int64_t)dv : -1;
+	return true;
+}
+
+struct maindata_ctx {
+	struct buf	 key;
+	int64_t		*out;
+};
+
+static bool
+visit_maindata(struct jp *j, const char *key, void *arg)
+{
+	struct maindata_ctx *m = arg;
+
+	/* A later server_state replaces an earlier one, as in a tree. */
+	if (strcmp(key, "server_state") == 0) {
+		*m->out = -1;
+		if (j->p < j->end && *j->p == '{')
+			return jp_object(j, &m->key, visit_server_state, m->out);
+	}
+	return jp_skip(j);
+}
+
+/*
+ * sync/maindata is as large as torrents/info (every torrent, every key):
+ * the free space is read in the same single pass, without building the
+ * rest.  Accepts and refuses what jansson does.
+ */
+int
+qbit_parse_free_space(const char *data, size_t len, int64_t *out, char *err, size_t errlen)
+{
+	struct jp j = { data, data, data + len, err, errlen, false };
+	struct buf top;
+	struct maindata_ctx m;
+	bool object;
+
+	*out = -1;
+	buf_init(&top);
+	buf_init(&m.key);
+	m.out = out;
+	jp_ws(&j);
+	object = j.p < j.end && *j.p == '{';
+	if (object ? jp_object(&j, &top, visit_maindata, &m) : jp_skip(&j)) {
+		jp_ws(&j);
+		if (j.p < j.end)
+			jp_fail(&j, "end of file expected");
+	}
+	buf_free(&top);
+	buf_free(&m.key);
+	if (!j.failed && !object)
+		snprintf(err, errlen, "expected a JSON object");
+	if (j.failed || !object) {
+		*out = -1;
+		return -1;
+	}
+	return 0;
+}

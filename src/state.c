@@ -25,7 +25,7 @@ struct state {
 	int64_t	 written;
 	bool	 checked;	/* quick_check passed: recorded by state_run_start */
 	sqlite3_stmt *upsert, *action, *action_update, *action_last, *history,
-		     *history_hash;
+		     *history_hash, *history_torrent;
 };
 
 /* PRAGMA quick_check reads the whole file: on a sweep's open, once a week. */
@@ -556,6 +556,7 @@ state_close(struct state *st)
 	sqlite3_finalize(st->action_last);
 	sqlite3_finalize(st->history);
 	sqlite3_finalize(st->history_hash);
+	sqlite3_finalize(st->history_torrent);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -1143,12 +1144,36 @@ state_instances_free(struct state_instance *v, size_t n)
 	free(v);
 }
 
+/* The rows of a history statement, appended to out; the statement is reset. */
+static void
+read_history(sqlite3_stmt *s, struct state_history_entry **out, size_t *n)
+{
+	size_t cap = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
+		struct state_history_entry *e = &(*out)[(*n)++];
+		e->time = sqlite3_column_int64(s, 0);
+		e->instance = col_text(s, 1);
+		e->hash = col_text(s, 2);
+		e->name = col_text(s, 3);
+		e->action = col_text(s, 4);
+		e->reason = col_text(s, 5);
+		e->result = col_text(s, 6);
+		e->error = col_text(s, 7);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
 int
 state_history(struct state *st, int64_t since, const char *instance,
     const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n)
 {
 	sqlite3_stmt *s = NULL;
-	size_t cap = 0;
 	char *prefix = NULL;
 
 	*out = NULL;
@@ -1160,8 +1185,6 @@ state_history(struct state *st, int64_t since, const char *instance,
 	 * the (hash, instance, id) index; the unary + keeps SQLite from walking
 	 * the time index instead (for LIMIT 1 it would, reading the table
 	 * until that hash comes up).  Without a prefix the time index serves.
-	 * Both statements are kept for the per-torrent calls of the status
-	 * page and explain.
 	 */
 	if (hash_prefix != NULL)
 		s = prepare_once(st, &st->history_hash, "SELECT time, instance, hash, name,"
@@ -1182,24 +1205,40 @@ state_history(struct state *st, int64_t since, const char *instance,
 		prefix = str_lower(xstrdup(hash_prefix));
 	bind_str(s, 3, prefix);
 	sqlite3_bind_int64(s, 4, limit ? (int64_t)limit : -1);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 32;
-			*out = xreallocarray(*out, cap, sizeof(**out));
-		}
-		struct state_history_entry *e = &(*out)[(*n)++];
-		e->time = sqlite3_column_int64(s, 0);
-		e->instance = col_text(s, 1);
-		e->hash = col_text(s, 2);
-		e->name = col_text(s, 3);
-		e->action = col_text(s, 4);
-		e->reason = col_text(s, 5);
-		e->result = col_text(s, 6);
-		e->error = col_text(s, 7);
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	read_history(s, out, n);
 	free(prefix);
+	return 0;
+}
+
+int
+state_torrent_history(struct state *st, const char *instance, const char *hash,
+    size_t limit, struct state_history_entry **out, size_t *n)
+{
+	sqlite3_stmt *s;
+
+	*out = NULL;
+	*n = 0;
+	if (st->db == NULL || st->version < 2)
+		return 0;
+	/* An exact key walks the (hash, instance, id) index backwards: limit rows read. */
+	s = prepare_once(st, &st->history_torrent, "SELECT time, instance, hash, name,"
+	    " action, reason, result, error FROM actions WHERE hash = ?1"
+	    " AND instance = ?2 ORDER BY id DESC LIMIT ?3");
+	if (s == NULL)
+		return -1;
+	bind_str(s, 1, hash);
+	bind_str(s, 2, instance);
+	sqlite3_bind_int64(s, 3, limit ? (int64_t)limit : -1);
+	read_history(s, out, n);
+	/* Newest first by the clock, as history prints them (a clock moved back
+	 * can disorder ids): an insertion sort, stable, of at most limit rows. */
+	for (size_t i = 1; i < *n; i++) {
+		struct state_history_entry e = (*out)[i];
+		size_t k = i;
+		for (; k > 0 && (*out)[k - 1].time < e.time; k--)
+			(*out)[k] = (*out)[k - 1];
+		(*out)[k] = e;
+	}
 	return 0;
 }
 

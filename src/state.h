@@ -134,6 +134,12 @@ struct state_history_entry {
 };
 int	state_history(struct state *st, int64_t since, const char *instance,
 	    const char *hash_prefix, size_t limit, struct state_history_entry **out, size_t *n);
+/*
+ * The last limit actions recorded for one torrent (exact instance and hash),
+ * newest first: what explain shows.
+ */
+int	state_torrent_history(struct state *st, const char *instance, const char *hash,
+	    size_t limit, struct state_history_entry **out, size_t *n);
 void	state_history_free(struct state_history_entry *v, size_t n);
 /*
  * The newest audit row of every (instance, hash), in one query, sorted for

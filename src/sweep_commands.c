@@ -498,7 +498,7 @@ sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatil
 			continue;
 		matched++;
 		/* Every torrent explained: its last few actions; one: its last 50. */
-		state_history(sw.st, 0, it->in->qc.ic->name, t->hash,
+		state_torrent_history(sw.st, it->in->qc.ic->name, t->hash,
 		    opt->query == NULL ? 5 : 50, &h, &nh);
 		if (opt->json) {
 			json_t *rules = json_array(), *acts = json_array(), *hist = json_array();

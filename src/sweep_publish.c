@@ -31,23 +31,48 @@
 
 /* ---- HTML ------------------------------------------------------------- */
 
+/*
+ * Text for the page: the HTML specials as entities, and what log_sanitize
+ * escapes (controls, bidi overrides, bytes that are not UTF-8) shown the
+ * same way, \uNNNN or \xNN, so a name cannot reorder or hide the page's
+ * text.  Safe runs are copied whole: the page has a row per torrent.
+ */
 static void
 html_text(struct buf *b, const char *s)
 {
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default:
-			if ((unsigned char)*s < 0x20 && *s != '\t')
-				buf_printf(b, "&#xfffd;");
-			else
-				buf_append(b, s, 1);
+	const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
+
+	while (*p != '\0') {
+		uint32_t cp = 0;
+		size_t len = utf8_seq_len(p, &cp);
+		const char *ent = NULL;
+
+		if (len == 1 && cp >= 0x20 && cp < 0x7f && strchr("&<>\"'", (int)cp) == NULL) {
+			p++;
+			continue;
 		}
+		if (len > 1 && !log_unsafe_cp(cp)) {
+			p += len;
+			continue;
+		}
+		buf_append(b, run, (size_t)(p - run));
+		switch (len == 1 ? cp : 0) {
+		case '&': ent = "&amp;"; break;
+		case '<': ent = "&lt;"; break;
+		case '>': ent = "&gt;"; break;
+		case '"': ent = "&quot;"; break;
+		case '\'': ent = "&#39;"; break;
+		}
+		if (ent != NULL)
+			buf_puts(b, ent);
+		else if (len == 0 || cp < 0x80)
+			buf_printf(b, "\\x%02x", len == 0 ? *p : (unsigned)cp);
+		else
+			buf_printf(b, "\\u%04x", (unsigned)cp);
+		p += len == 0 ? 1 : len;
+		run = p;
 	}
+	buf_append(b, run, (size_t)(p - run));
 }
 
 static void

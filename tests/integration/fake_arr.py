@@ -200,6 +200,10 @@ class State:
             self.queue = []
             self.faults = []
             self.commands = []
+            # by id, and the queued or started ones: a long run (the soak)
+            # posts hundreds of thousands of commands
+            self.command_by_id = {}
+            self.active_commands = {}
             self.next_command_id = 1
             self.command_result = {}
             self.history = []
@@ -955,9 +959,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  "updateScheduledTask", "completionMessage",
                                  "requiresDiskAccess", "isExclusive",
                                  "isLongRunning", "suppressMessages")}
-        for c in st.commands:
-            if c["name"] == name and c["status"] in ("queued", "started") and \
-                    c["_cmp"] == cmp_keys:
+        for c in list(st.active_commands.values()):
+            if c["status"] not in ("queued", "started"):
+                del st.active_commands[c["id"]]
+            elif c["name"] == name and c["_cmp"] == cmp_keys:
                 return c, False
         words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
         c = {"id": st.next_command_id, "name": name, "commandName": words,
@@ -967,6 +972,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
              "_cmp": cmp_keys}
         st.next_command_id += 1
         st.commands.append(c)
+        st.command_by_id[c["id"]] = c
+        st.active_commands[c["id"]] = c
         return c, True
 
     def public_command(self, c):
@@ -1029,7 +1036,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def command_get(self, cid):
         st = self.st
         with st.lock:
-            c = next((c for c in st.commands if c["id"] == cid), None)
+            c = st.command_by_id.get(cid)
             if c is None:
                 return self.send_json(404, {
                     "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
@@ -1083,7 +1090,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def command_cancel(self, cid):
         st = self.st
         with st.lock:
-            c = next((c for c in st.commands if c["id"] == cid), None)
+            c = st.command_by_id.get(cid)
             if c is None:
                 return self.send_json(404, {"message": "NotFound"})
             if c["status"] in ("queued", "started"):

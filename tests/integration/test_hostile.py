@@ -410,6 +410,16 @@ class EscapeTest(Env):
             self.assertIn("Evil\\x1b]0;pwned", r.stdout, args)
         r = self.sweep("status")
         self.assertIn("v4.5.2\\xc3(\\x9b2J\\x1b[31m", r.stdout)
+        # the status page: HTML entities, and the same escapes as the logs
+        # (a bidi override would reorder the page's text)
+        page = os.path.join(self.tmp, "status.html")
+        r = self.sweep("status", "--html", page)
+        self.assertEqual(r.rc, 0, r)
+        html = open(page, "rb").read().decode("utf-8")
+        self.assert_safe(html, "status page")
+        self.assertIn("Evil\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m\\u0085\\u202eevil"
+                      "\\u2066\\u2028qbitrr-sweep: error: forged\\x7f.mkv", html)
+        self.assertIn("v4.5.2\\xc3(\\x9b2J\\x1b[31m", html)
         r = self.sweep("status", "--json")
         self.assertEqual(r.json()["torrents"][0]["name"], EVIL_NAME)
 

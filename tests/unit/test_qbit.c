@@ -592,6 +592,24 @@ test_free_space(void **state)
 		{ "{\"server_state\":[1,2]}", 0, -1 },
 		{ "{\"free_space_on_disk\":5}", 0, -1 },	/* must be inside server_state */
 		{ "{\"server_state\":{\"free_space_on_disk\":5}", -1, -1 },
+		/* What a tree does with repeated keys: the last one counts. */
+		{ "{\"server_state\":{\"free_space_on_disk\":5,\"free_space_on_disk\":7}}", 0, 7 },
+		{ "{\"server_state\":{\"free_space_on_disk\":5},\"server_state\":{}}", 0, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":5},\"server_state\":3}", 0, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":-3}}", 0, -3 },
+		{ "{\"server_state\":{\"free_space_on_disk\":1e300}}", 0, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":1e400}}", -1, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":99999999999999999999}}", -1, -1 },
+		{ "{\"t\":{\"n\":\"a\\u0000b\"},\"server_state\":{\"free_space_on_disk\":5}}", 0, 5 },
+		{ "{\"server_\\u0073tate\":{\"free_space_on_disk\":5}}", 0, 5 },
+		{ "{\"server_state\\u0000\":{\"free_space_on_disk\":5}}", -1, -1 },
+		{ "{\"torrents\":{\"x\":[1,{\"a\":[]}]},\"server_state\":{\"free_space_on_disk\":9}}", 0, 9 },
+		{ "{\"server_state\":{\"free_space_on_disk\":5}} x", -1, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":5},}", -1, -1 },
+		{ "{\"server_state\":{\"free_space_on_disk\":05}}", -1, -1 },
+		{ "[]", -1, -1 },
+		{ "", -1, -1 },
+		{ "{}", 0, -1 },
 	};
 
 	(void)state;
@@ -617,6 +635,27 @@ test_free_space(void **state)
 		    sizeof(err)), inl[i].rc);
 		assert_int_equal(v, inl[i].space);
 	}
+}
+
+/* Every proper prefix of a real sync/maindata answer is refused. */
+static void
+test_free_space_every_truncation(void **state)
+{
+	size_t len, end;
+	char *doc = unit_read_data("qbit-maindata-full.json", &len);
+
+	(void)state;
+	end = (size_t)(strrchr(doc, '}') - doc) + 1;
+	for (size_t cut = 0; cut < end; cut++) {
+		int64_t v = 12345;
+		char err[256] = "";
+
+		if (qbit_parse_free_space(doc, cut, &v, err, sizeof(err)) != -1)
+			fail_msg("prefix of %zu bytes accepted", cut);
+		if (v != -1 || err[0] == '\0')
+			fail_msg("prefix of %zu bytes: v=%lld err=\"%s\"", cut, (long long)v, err);
+	}
+	free(doc);
 }
 
 /* ---- tags and versions ------------------------------------------------ */
@@ -873,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_trackers),
 		cmocka_unit_test(test_free_space),
+		cmocka_unit_test(test_free_space_every_truncation),
 		cmocka_unit_test(test_has_tag),
 		cmocka_unit_test(test_api_is_v5),
 		cmocka_unit_test(test_pause_endpoints),

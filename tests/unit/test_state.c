@@ -773,6 +773,63 @@ test_history(void **state)
 	free(path);
 }
 
+/* explain's history: one torrent on one instance, the last rows recorded. */
+static void
+test_torrent_history(void **state)
+{
+	/* Recorded in this order; the clock went back before the fourth. */
+	static const struct state_action acts[] = {
+		{ 100, "qBit", H1, "M", "import", "a", "done", NULL },
+		{ 200, "qBit", H1, "M", "recheck", "b", "done", NULL },
+		{ 300, "qBit-Seedbox", H1, "M", "delete", "c", "done", NULL },
+		{ 150, "qBit", H1, "M", "pause", "d", "failed", "HTTP 500" },
+		{ 400, "qBit", H2, "N", "delete", "e", "done", NULL },
+		{ 250, "qBit", H1, "M", "resume", "f", "done", NULL },
+	};
+	static const struct {
+		const char *instance, *hash;
+		size_t	 limit;
+		int	 want[6];	/* indexes into acts; -1 ends */
+	} cases[] = {
+		/* The last recorded, newest first by the clock. */
+		{ "qBit", H1, 0, { 5, 1, 3, 0, -1 } },
+		{ "qBit", H1, 2, { 5, 3, -1 } },
+		{ "qBit", H1, 3, { 5, 1, 3, -1 } },
+		{ "qBit-Seedbox", H1, 0, { 2, -1 } },
+		{ "qBit", H2, 5, { 4, -1 } },
+		{ "qbit", H1, 0, { -1 } },	/* exact names, exact hashes */
+		{ "qBit", H3, 0, { -1 } },
+	};
+	char *path = tmp_path(".db");
+	struct state *st = open_rw(path);
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(acts); i++)
+		assert_int_equal(state_add_action(st, &acts[i]), 0);
+	for (size_t c = 0; c < NELEM(cases); c++) {
+		struct state_history_entry *h = NULL;
+		size_t n = 99, nw = 0;
+
+		print_message("# %s %.8s limit %zu\n", cases[c].instance, cases[c].hash,
+		    cases[c].limit);
+		assert_int_equal(state_torrent_history(st, cases[c].instance, cases[c].hash,
+		    cases[c].limit, &h, &n), 0);
+		while (cases[c].want[nw] != -1)
+			nw++;
+		assert_int_equal(n, nw);
+		for (size_t i = 0; i < n; i++) {
+			const struct state_action *a = &acts[cases[c].want[i]];
+			assert_int_equal(h[i].time, a->time);
+			assert_string_equal(h[i].instance, a->instance);
+			assert_string_equal(h[i].reason, a->reason);
+			assert_str_or_null(h[i].error, a->error);
+		}
+		state_history_free(h, n);
+	}
+	state_close(st);
+	free(path);
+}
+
 /* ---- instances ---------------------------------------------------------- */
 
 static void
@@ -1433,6 +1490,7 @@ main(void)
 		cmocka_unit_test(test_row_same),
 		cmocka_unit_test(test_rows_sort_find),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_torrent_history),
 		cmocka_unit_test(test_instances),
 		cmocka_unit_test(test_readonly_missing),
 		cmocka_unit_test(test_readonly_existing),
