@@ -25,7 +25,7 @@ struct state {
 	int64_t	 written;
 	bool	 checked;	/* quick_check passed: recorded by state_run_start */
 	sqlite3_stmt *upsert, *action, *action_update, *action_last, *history,
-		     *history_hash, *history_torrent;
+		     *history_hash, *history_torrent, *gone_row;
 };
 
 /* PRAGMA quick_check reads the whole file: on a sweep's open, once a week. */
@@ -74,12 +74,13 @@ static const char migrate_v1[] =
     "DROP TABLE torrents_v1;"
     "PRAGMA user_version = 2;";
 
-static const char row_columns[] =
-    "hash, instance, name, category, prev_category, arr, state, progress, ratio,"
-    " first_seen, last_seen, gone_at, stalled_since, seeding_since,"
-    " import_sent_at, import_command_id, import_attempts, import_next_try,"
-    " import_result, recheck_sent_at, files_checked_at, space_paused_at,"
-    " research_stalled_at, error_reported_at";
+#define ROW_COLUMNS \
+    "hash, instance, name, category, prev_category, arr, state, progress, ratio," \
+    " first_seen, last_seen, gone_at, stalled_since, seeding_since," \
+    " import_sent_at, import_command_id, import_attempts, import_next_try," \
+    " import_result, recheck_sent_at, files_checked_at, space_paused_at," \
+    " research_stalled_at, error_reported_at"
+static const char row_columns[] = ROW_COLUMNS;
 
 /* ---- rows ------------------------------------------------------------ */
 
@@ -557,6 +558,7 @@ state_close(struct state *st)
 	sqlite3_finalize(st->history);
 	sqlite3_finalize(st->history_hash);
 	sqlite3_finalize(st->history_torrent);
+	sqlite3_finalize(st->gone_row);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
 	free(st->path);
@@ -600,8 +602,49 @@ derive_last_seen(struct state *st, struct state_rows *rows)
 	state_instances_free(v, n);
 }
 
+/* One row of a "SELECT row_columns" statement into r (hash already checked). */
+static void
+read_row(sqlite3_stmt *s, struct state_row *r)
+{
+	memcpy(r->hash, sqlite3_column_text(s, 0), 41);
+	r->instance = col_text(s, 1);
+	if (r->instance == NULL)
+		r->instance = xstrdup("qBit");
+	r->name = col_text(s, 2);
+	r->category = col_text(s, 3);
+	r->prev_category = col_text(s, 4);
+	r->arr = col_text(s, 5);
+	r->state = col_text(s, 6);
+	r->progress = sqlite3_column_double(s, 7);
+	r->ratio = sqlite3_column_double(s, 8);
+	r->first_seen = sqlite3_column_int64(s, 9);
+	r->last_seen = sqlite3_column_int64(s, 10);
+	r->gone_at = sqlite3_column_int64(s, 11);
+	r->stalled_since = sqlite3_column_int64(s, 12);
+	r->seeding_since = sqlite3_column_int64(s, 13);
+	r->import_sent_at = sqlite3_column_int64(s, 14);
+	r->import_command_id = sqlite3_column_int64(s, 15);
+	r->import_attempts = sqlite3_column_int(s, 16);
+	r->import_next_try = sqlite3_column_int64(s, 17);
+	r->import_result = col_text(s, 18);
+	r->recheck_sent_at = sqlite3_column_int64(s, 19);
+	r->files_checked_at = sqlite3_column_int64(s, 20);
+	r->space_paused_at = sqlite3_column_int64(s, 21);
+	r->research_stalled_at = sqlite3_column_int64(s, 22);
+	r->error_reported_at = sqlite3_column_int64(s, 23);
+	r->in_db = true;
+}
+
+static bool
+valid_hash_column(sqlite3_stmt *s)
+{
+	const unsigned char *h = sqlite3_column_text(s, 0);
+
+	return h != NULL && strlen((const char *)h) == 40;
+}
+
 int
-state_load(struct state *st, struct state_rows *out)
+state_load(struct state *st, bool with_gone, struct state_rows *out)
 {
 	sqlite3_stmt *s = NULL;
 	char *sql;
@@ -610,53 +653,24 @@ state_load(struct state *st, struct state_rows *out)
 	memset(out, 0, sizeof(*out));
 	if (st->db == NULL)
 		return 0;
-	if (st->version == 1)	/* read-only view of an unmigrated file */
+	if (st->version == 1)	/* read-only view of an unmigrated file: nothing gone */
 		sql = xstrdup("SELECT lower(hash), 'qBit', NULL, category, NULL, arr,"
 		    " NULL, NULL, NULL, first_seen, last_seen, NULL, stalled_since,"
 		    " NULL, imported_at, NULL, 0, NULL,"
 		    " CASE WHEN imported_at IS NOT NULL THEN 'migrated' END,"
 		    " NULL, NULL, NULL, NULL, NULL FROM torrents");
 	else
-		sql = xasprintf("SELECT %s FROM torrents", row_columns);
+		sql = xasprintf("SELECT %s FROM torrents%s", row_columns,
+		    with_gone ? "" : " WHERE gone_at IS NULL");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
 		free(sql);
 		return -1;
 	}
 	free(sql);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const unsigned char *h = sqlite3_column_text(s, 0);
-		if (h == NULL || strlen((const char *)h) != 40)
-			continue;
-		struct state_row *r = state_rows_add(out);
-		memcpy(r->hash, h, 41);
-		r->instance = col_text(s, 1);
-		if (r->instance == NULL)
-			r->instance = xstrdup("qBit");
-		r->name = col_text(s, 2);
-		r->category = col_text(s, 3);
-		r->prev_category = col_text(s, 4);
-		r->arr = col_text(s, 5);
-		r->state = col_text(s, 6);
-		r->progress = sqlite3_column_double(s, 7);
-		r->ratio = sqlite3_column_double(s, 8);
-		r->first_seen = sqlite3_column_int64(s, 9);
-		r->last_seen = sqlite3_column_int64(s, 10);
-		r->gone_at = sqlite3_column_int64(s, 11);
-		r->stalled_since = sqlite3_column_int64(s, 12);
-		r->seeding_since = sqlite3_column_int64(s, 13);
-		r->import_sent_at = sqlite3_column_int64(s, 14);
-		r->import_command_id = sqlite3_column_int64(s, 15);
-		r->import_attempts = sqlite3_column_int(s, 16);
-		r->import_next_try = sqlite3_column_int64(s, 17);
-		r->import_result = col_text(s, 18);
-		r->recheck_sent_at = sqlite3_column_int64(s, 19);
-		r->files_checked_at = sqlite3_column_int64(s, 20);
-		r->space_paused_at = sqlite3_column_int64(s, 21);
-		r->research_stalled_at = sqlite3_column_int64(s, 22);
-		r->error_reported_at = sqlite3_column_int64(s, 23);
-		r->in_db = true;
-	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (valid_hash_column(s))
+			read_row(s, state_rows_add(out));
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
@@ -741,6 +755,42 @@ prepare_once(struct state *st, sqlite3_stmt **slot, const char *sql)
 		*slot = NULL;
 	}
 	return *slot;
+}
+
+int
+state_load_gone(struct state *st, const char *instance, const char *const *hashes,
+    size_t n, struct state_rows *out)
+{
+	sqlite3_stmt *s;
+	bool own_txn;
+	int rc = SQLITE_DONE, found = 0;
+
+	if (n == 0 || st->db == NULL || st->version < 2)
+		return 0;
+	s = prepare_once(st, &st->gone_row, "SELECT " ROW_COLUMNS " FROM torrents"
+	    " WHERE hash = ?1 AND instance = ?2 AND gone_at IS NOT NULL");
+	if (s == NULL)
+		return -1;
+	/* One read transaction: a lock and an unlock for all, not for each. */
+	own_txn = sqlite3_get_autocommit(st->db) && exec_sql(st, "BEGIN") == 0;
+	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+		bind_str(s, 1, hashes[i]);
+		bind_str(s, 2, instance);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (valid_hash_column(s)) {
+				read_row(s, state_rows_add(out));
+				found++;
+			}
+		sqlite3_reset(s);
+	}
+	sqlite3_clear_bindings(s);
+	if (own_txn)
+		exec_sql(st, "COMMIT");
+	if (rc != SQLITE_DONE) {
+		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return found;
 }
 
 int

@@ -44,8 +44,15 @@ struct state_row *state_rows_add(struct state_rows *rows);
 int	state_open(const char *path, bool readonly, struct state **out);
 void	state_close(struct state *st);
 
-/* Load every torrent row (sorted). */
-int	state_load(struct state *st, struct state_rows *out);
+/*
+ * Load the torrent rows (sorted): every one, or (with_gone false) only the
+ * torrents not marked gone, which a sweep needs; a year of churn leaves
+ * tens of thousands of gone rows that only a torrent coming back asks for.
+ */
+int	state_load(struct state *st, bool with_gone, struct state_rows *out);
+/* Append the gone rows of these hashes on instance to out, unsorted: how many, or -1. */
+int	state_load_gone(struct state *st, const char *instance, const char *const *hashes,
+	    size_t n, struct state_rows *out);
 
 int	state_begin(struct state *st);
 int	state_commit(struct state *st);

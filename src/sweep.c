@@ -495,10 +495,51 @@ grab_for(struct sweep *sw, struct item *it)
 	return owner != NULL ? HISTORY_ABSENT : HISTORY_AMBIGUOUS;
 }
 
+/*
+ * A sweep loads only the rows of torrents not gone; a listed torrent
+ * without one may be coming back: its gone row, if any, joins the rows
+ * (before any pointer into them is taken).
+ */
+static void
+load_gone_rows(struct sweep *sw)
+{
+	struct state_rows back;
+
+	if (sw->st == NULL)
+		return;
+	memset(&back, 0, sizeof(back));
+	for (size_t i = 0; i < sw->n_insts; i++) {
+		struct inst *in = &sw->insts[i];
+		const char **unknown;
+		size_t n = 0;
+		if (in->failed)
+			continue;
+		unknown = xcalloc(in->qc.torrents.n + 1, sizeof(*unknown));
+		for (size_t j = 0; j < in->qc.torrents.n; j++) {
+			const char *hash = in->qc.torrents.items[j].hash;
+			if (state_rows_find(&sw->rows, in->qc.ic->name, hash) == NULL)
+				unknown[n++] = hash;
+		}
+		if (state_load_gone(sw->st, in->qc.ic->name, unknown, n, &back) == -1)
+			sw->state_failed = true;
+		free(unknown);
+	}
+	if (back.n == 0)
+		return;
+	if (sw->clock_shift != 0 && sw->opt->dry_run)
+		state_rows_shift(&back, sw->clock_shift);
+	for (size_t i = 0; i < back.n; i++)
+		*state_rows_add(&sw->rows) = back.items[i];
+	free(back.items);
+	state_rows_sort(&sw->rows);
+}
+
 void
 sweep_reconcile(struct sweep *sw)
 {
 	size_t total = 0, k = 0;
+
+	load_gone_rows(sw);
 
 	for (size_t i = 0; i < sw->n_insts; i++)
 		if (!sw->insts[i].failed)

@@ -1159,7 +1159,8 @@ sweep_act(struct sweep *sw)
 	}
 	free(warned);
 	guard_shared_data(sw);
-	if (persist_intents(sw) == -1) {
+	/* A state file that failed a read (reconcile) or this write: nothing is sent. */
+	if (sw->state_failed || persist_intents(sw) == -1) {
 		log_error("the actions of this run could not be recorded before sending "
 		    "them: none was sent");
 		sw->state_failed = true;

@@ -198,7 +198,7 @@ print_json_stream(struct sweep *sw, int exit_status)
  * A sweep first proves the file takes a write and checks its clock.
  */
 static int
-open_state(struct sweep *sw, const char *path, bool readonly, bool sweeping)
+open_state(struct sweep *sw, const char *path, bool readonly, bool sweeping, bool with_gone)
 {
 	if (state_open(path, readonly, &sw->st) == -1)
 		return -1;
@@ -206,7 +206,7 @@ open_state(struct sweep *sw, const char *path, bool readonly, bool sweeping)
 		return -1;
 	if (sweeping && sweep_clock(sw) == -1)
 		return -1;
-	if (state_load(sw->st, &sw->rows) == -1)
+	if (state_load(sw->st, with_gone, &sw->rows) == -1)
 		return -1;
 	if (sw->clock_shift != 0 && readonly)
 		state_rows_shift(&sw->rows, sw->clock_shift);
@@ -252,7 +252,7 @@ sweep_run(const struct config *cfg, const struct sweep_options *opt, volatile si
 		return EXIT_PARTIAL;
 	}
 	/* Nothing is sent before the file has taken a real write. */
-	if (open_state(&sw, path, opt->dry_run, true) == -1) {
+	if (open_state(&sw, path, opt->dry_run, true, false) == -1) {
 		sweep_fini(&sw);
 		if (lockfd >= 0)
 			close(lockfd);
@@ -329,7 +329,7 @@ sweep_status(const struct config *cfg, const struct sweep_options *opt, volatile
 		return EXIT_PARTIAL;
 	sw.read_only_discovery = true;
 	sw.want_free_space = true;
-	if (open_state(&sw, path, true, false) == -1) {
+	if (open_state(&sw, path, true, false, true) == -1) {
 		sweep_fini(&sw);
 		return EXIT_STATE;
 	}
@@ -476,7 +476,7 @@ sweep_explain(const struct config *cfg, const struct sweep_options *opt, volatil
 		return EXIT_PARTIAL;
 	}
 	sw.read_only_discovery = true;
-	if (open_state(&sw, path, true, false) == -1) {
+	if (open_state(&sw, path, true, false, false) == -1) {
 		sweep_fini(&sw);
 		json_decref(out);
 		return EXIT_STATE;

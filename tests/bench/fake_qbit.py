@@ -272,6 +272,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "qBittorrent-fake"
     sys_version = ""
+    # Headers and body go out in two writes: with Nagle on, the body waits
+    # for the client's delayed ACK (40 ms a request), which no real server does.
+    disable_nagle_algorithm = True
     st = None           # State, set in main()
 
     def log_message(self, fmt, *args):

@@ -200,7 +200,8 @@ class State:
             self.queue = []
             self.faults = []
             self.commands = []
-            # by id, and the queued or started ones: a long run (the soak)
+            # by id, and by name and body (the last one; the Arr dedups
+            # against queued and started ones): a long run (the soak)
             # posts hundreds of thousands of commands
             self.command_by_id = {}
             self.active_commands = {}
@@ -411,6 +412,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Kestrel"
     sys_version = ""
+    # Headers and body go out in two writes: with Nagle on, the body waits
+    # for the client's delayed ACK (40 ms a request), which no real server does.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         if os.environ.get("FAKE_ARR_DEBUG"):
@@ -959,11 +963,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                  "updateScheduledTask", "completionMessage",
                                  "requiresDiskAccess", "isExclusive",
                                  "isLongRunning", "suppressMessages")}
-        for c in list(st.active_commands.values()):
-            if c["status"] not in ("queued", "started"):
-                del st.active_commands[c["id"]]
-            elif c["name"] == name and c["_cmp"] == cmp_keys:
-                return c, False
+        key = json.dumps([name, cmp_keys], sort_keys=True, default=str)
+        c = st.active_commands.get(key)
+        if c is not None and c["status"] in ("queued", "started"):
+            return c, False
         words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
         c = {"id": st.next_command_id, "name": name, "commandName": words,
              "body": body, "priority": "normal", "status": "queued",
@@ -973,7 +976,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st.next_command_id += 1
         st.commands.append(c)
         st.command_by_id[c["id"]] = c
-        st.active_commands[c["id"]] = c
+        st.active_commands[key] = c
         return c, True
 
     def public_command(self, c):

@@ -1395,6 +1395,9 @@ def _hang_until_closed(sock, stop_event, limit=3600):
 class _ProxyHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "qbitrr-fault-proxy"
+    # Headers and body go out in two writes: with Nagle on, the body waits
+    # for the client's delayed ACK (40 ms a request), which no real server does.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass

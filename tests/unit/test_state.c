@@ -334,7 +334,7 @@ test_create_new(void **state)
 
 	(void)state;
 	st = open_rw(path);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 0);
 	state_rows_free(&rows);
 	state_close(st);
@@ -365,7 +365,7 @@ test_create_new(void **state)
 	assert_int_equal(open_capture(path, false, &st, &msgs), 0);
 	assert_string_equal(msgs, "");
 	free(msgs);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 2);
 	state_rows_free(&rows);
 	state_close(st);
@@ -396,7 +396,7 @@ test_rows_roundtrip(void **state)
 	state_close(st);
 
 	st = open_rw(path);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 2);
 	/* sorted by instance, then hash: H2 ("14a7") before H1 ("fc32") */
 	assert_row_equal(&rows.items[0], &bare);
@@ -413,7 +413,7 @@ test_rows_roundtrip(void **state)
 	upd.name = NULL;
 	upd.stalled_since = 0;
 	assert_int_equal(state_save_row(st, &upd), 0);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 2);
 	assert_row_equal(&rows.items[1], &upd);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM torrents"), 2);
@@ -424,7 +424,7 @@ test_rows_roundtrip(void **state)
 	sql_exec(path, "INSERT INTO torrents (hash, instance) VALUES ('short', 'qBit');"
 	    "INSERT INTO torrents (hash, instance) VALUES ('" H1 "x', 'qBit');");
 	st = open_rw(path);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 2);
 	state_rows_free(&rows);
 	state_close(st);
@@ -432,6 +432,59 @@ test_rows_roundtrip(void **state)
 	state_row_clear(&full);
 	state_row_clear(&bare);
 	state_row_clear(&upd);
+	free(path);
+}
+
+/* A sweep loads the rows not gone; a gone one is read by its key when asked. */
+static void
+test_rows_gone_on_demand(void **state)
+{
+	char *path = tmp_path(".db");
+	struct state *st = open_rw(path);
+	struct state_row live, gone, other;
+	struct state_rows rows;
+
+	(void)state;
+	fill_row(&live, "qBit", H1, 0);
+	live.gone_at = 0;
+	fill_row(&gone, "qBit", H2, 3);
+	gone.gone_at = 1700000500;
+	fill_row(&other, "qBit-Seedbox", H2, 5);	/* same hash, another instance, live */
+	other.gone_at = 0;
+	assert_int_equal(state_begin(st), 0);
+	assert_int_equal(state_save_row(st, &live), 0);
+	assert_int_equal(state_save_row(st, &gone), 0);
+	assert_int_equal(state_save_row(st, &other), 0);
+	assert_int_equal(state_commit(st), 0);
+
+	assert_int_equal(state_load(st, true, &rows), 0);
+	assert_int_equal(rows.n, 3);
+	state_rows_free(&rows);
+
+	assert_int_equal(state_load(st, false, &rows), 0);
+	assert_int_equal(rows.n, 2);
+	assert_null(state_rows_find(&rows, "qBit", H2));
+	assert_non_null(state_rows_find(&rows, "qBit-Seedbox", H2));
+	/* Only a gone row is read this way, and only for its own instance. */
+	{
+		const char *none[] = { H1, H3 }, *one[] = { H2 }, *mixed[] = { H3, H2, H1 };
+		assert_int_equal(state_load_gone(st, "qBit", none, 2, &rows), 0);
+		assert_int_equal(state_load_gone(st, "qBit-Other", one, 1, &rows), 0);
+		assert_int_equal(state_load_gone(st, "qBit", one, 0, &rows), 0);
+		assert_int_equal(rows.n, 2);
+		assert_int_equal(state_load_gone(st, "qBit", mixed, 3, &rows), 1);
+	}
+	assert_int_equal(rows.n, 3);
+	assert_row_equal(&rows.items[2], &gone);
+	assert_true(rows.items[2].in_db);
+	state_rows_sort(&rows);
+	assert_non_null(state_rows_find(&rows, "qBit", H2));
+	state_rows_free(&rows);
+	state_close(st);
+
+	state_row_clear(&live);
+	state_row_clear(&gone);
+	state_row_clear(&other);
 	free(path);
 }
 
@@ -449,7 +502,7 @@ test_transactions(void **state)
 	assert_int_equal(state_begin(st), 0);
 	assert_int_equal(state_save_row(st, &a), 0);
 	state_rollback(st);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 0);
 	state_rows_free(&rows);
 	state_rollback(st);	/* no transaction: harmless */
@@ -457,7 +510,7 @@ test_transactions(void **state)
 	assert_int_equal(state_begin(st), 0);
 	assert_int_equal(state_save_row(st, &b), 0);
 	assert_int_equal(state_commit(st), 0);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 1);
 	assert_string_equal(rows.items[0].hash, H2);
 	state_rows_free(&rows);
@@ -484,7 +537,7 @@ test_two_instances(void **state)
 	fill_row(&r[3], "qBit-Seedbox", H2, 4);
 	for (size_t i = 0; i < NELEM(r); i++)
 		assert_int_equal(state_save_row(st, &r[i]), 0);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 4);
 	/* sorted: instance, then hash */
 	assert_string_equal(rows.items[0].instance, "qBit");
@@ -544,7 +597,7 @@ test_touch(void **state)
 		assert_int_equal(state_rows_written(st), w + 1);
 	}
 
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 2);
 	assert_int_equal(rows.items[0].last_seen, 1999999999);
 	assert_true(state_row_same(&rows.items[0], &a));
@@ -926,7 +979,7 @@ test_readonly_missing(void **state)
 	assert_string_equal(msgs, "");
 	free(msgs);
 	assert_non_null(st);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 0);
 	state_rows_free(&rows);
 	assert_int_equal(state_load_instances(st, &v, &n), 0);
@@ -981,7 +1034,7 @@ test_readonly_existing(void **state)
 	assert_int_equal(open_capture(path, true, &st, &msgs), 0);
 	assert_string_equal(msgs, "");
 	free(msgs);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 1);
 	assert_row_equal(&rows.items[0], &r);
 	state_rows_free(&rows);
@@ -1019,7 +1072,7 @@ check_v1_rows(struct state *st)
 {
 	struct state_rows rows;
 
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, NELEM(v1_want));
 	for (size_t i = 0; i < rows.n; i++) {
 		const struct state_row *r = &rows.items[i];
@@ -1138,7 +1191,7 @@ test_migrate_v1_empty(void **state)
 	(void)state;
 	sql_exec(path, v1_schema);
 	st = open_rw(path);
-	assert_int_equal(state_load(st, &rows), 0);
+	assert_int_equal(state_load(st, true, &rows), 0);
 	assert_int_equal(rows.n, 0);
 	state_rows_free(&rows);
 	state_close(st);
@@ -1484,6 +1537,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_new),
 		cmocka_unit_test(test_rows_roundtrip),
+		cmocka_unit_test(test_rows_gone_on_demand),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_two_instances),
 		cmocka_unit_test(test_touch),
