@@ -102,11 +102,26 @@ LOG_FN(log_trace, LOG_TRACE)
  * controls (CSI is U+009B), DEL, the line and paragraph separators and the
  * bidirectional embeddings, overrides and isolates.
  */
-bool
-log_unsafe_cp(uint32_t c)
+static bool
+unsafe_cp(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 ||
 	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+size_t
+log_escape_seq(const unsigned char *p, size_t *len, char e[16])
+{
+	uint32_t cp = 0;
+
+	*len = utf8_seq_len(p, &cp);
+	if (*len == 0) {	/* not UTF-8: the byte, escaped */
+		*len = 1;
+		return (size_t)snprintf(e, 16, "\\x%02x", *p);
+	}
+	if (!unsafe_cp(cp))
+		return 0;
+	return (size_t)snprintf(e, 16, cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
 }
 
 /* The escaping of log_sanitize; backslashes doubled only when asked. */
@@ -119,21 +134,12 @@ text_escape(const char *s, char *buf, size_t n, bool backslash)
 	if (n == 0)
 		return buf;
 	while (*p != '\0') {
-		uint32_t cp = 0;
-		size_t len = utf8_seq_len(p, &cp);
+		size_t len;
 		char e[16];
-		size_t elen;
+		size_t elen = log_escape_seq(p, &len, e);
 
-		if (len == 0)		/* not UTF-8: the byte, escaped */
-			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", *p), len = 1;
-		else if (log_unsafe_cp(cp) && cp < 0x80)
-			elen = (size_t)snprintf(e, sizeof(e), "\\x%02x", (unsigned)cp);
-		else if (log_unsafe_cp(cp))
-			elen = (size_t)snprintf(e, sizeof(e), "\\u%04x", (unsigned)cp);
-		else if (cp == '\\' && backslash)
+		if (elen == 0 && *p == '\\' && backslash)
 			elen = (size_t)snprintf(e, sizeof(e), "\\\\");
-		else
-			elen = 0;
 		if (elen > 0) {
 			if (o + elen + 1 > n)
 				break;

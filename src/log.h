@@ -7,9 +7,7 @@
 #ifndef QBITRR_LOG_H
 #define QBITRR_LOG_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
@@ -34,8 +32,12 @@ void	log_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 char	*log_sanitize(const char *s, char *buf, size_t n);
 
-/* The code points log_sanitize escapes (the status page's HTML does too). */
-bool	log_unsafe_cp(uint32_t cp);
+/*
+ * How log_sanitize writes the UTF-8 sequence at p (NUL-terminated text):
+ * its escape into e and the escape's length, or 0 when it stays as it is;
+ * *len is the bytes it stands for.  The status page escapes the same way.
+ */
+size_t	log_escape_seq(const unsigned char *p, size_t *len, char e[16]);
 
 /* log_sanitize into one of 8 rotating static buffers (1 KB), for printf arguments. */
 const char *log_safe(const char *s);

@@ -372,6 +372,48 @@ after_value:
 	}
 }
 
+/*
+ * The members of the object at j->p, one by one: each key into key, then
+ * visit is called with j->p on the value (after white space) and must
+ * consume it.  Shared by the torrents/info entries and sync/maindata.
+ */
+static bool
+jp_object(struct jp *j, struct buf *key,
+    bool (*visit)(struct jp *, const struct buf *, void *), void *arg)
+{
+	bool nul;
+
+	j->p++;		/* the brace */
+	jp_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return true;
+	}
+	for (;;) {
+		jp_ws(j);
+		if (!jp_key(j, key, &nul, "string or '}' expected"))
+			return false;
+		if (nul) {
+			jp_fail(j, "NUL byte in object key not supported");
+			return false;
+		}
+		jp_ws(j);
+		if (!visit(j, key, arg))
+			return false;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return true;
+		}
+		jp_fail(j, "',' or '}' expected");
+		return false;
+	}
+}
+
 enum field_type { F_STR, F_NUM, F_INT, F_BOOL, F_HASH };
 
 struct torrent_field {
@@ -448,6 +490,86 @@ field_reset(struct qbit_torrent *t, const struct torrent_field *tf)
 	}
 }
 
+/* What the members of one torrents/info entry fill in. */
+struct torrent_ctx {
+	struct qbit_torrent *t;
+	struct buf	*val;
+	bool		 hash_ok;
+	bool		 nul_in[N_TORRENT_FIELDS];
+};
+
+/* One member of an entry: a field rules use into the torrent, any other skipped. */
+static bool
+visit_torrent_field(struct jp *j, const struct buf *key, void *arg)
+{
+	struct torrent_ctx *tc = arg;
+	struct qbit_torrent *t = tc->t;
+	const struct torrent_field *tf = NULL;
+	size_t fi = 0;
+	bool nul;
+
+	/* About fifty keys an entry, most of them unused: length first. */
+	for (size_t f = 0; f < N_TORRENT_FIELDS; f++)
+		if (key->len == torrent_fields[f].name_len &&
+		    memcmp(key->data, torrent_fields[f].name, key->len) == 0) {
+			tf = &torrent_fields[f];
+			fi = f;
+			break;
+		}
+	if (j->p >= j->end) {
+		jp_fail(j, "unexpected end of input");
+		return false;
+	}
+	char *at = tf ? (char *)t + tf->off : NULL;
+	char c = *j->p;
+
+	/* The last of duplicate keys wins, as in jansson: start from the default. */
+	if (tf != NULL) {
+		field_reset(t, tf);
+		tc->nul_in[fi] = false;
+	}
+	if (c == '"') {
+		if (!jp_string(j, tf ? tc->val : NULL, &nul))
+			return false;
+		/* A NUL would cut a name or path short in C: such a torrent is skipped. */
+		if (tf != NULL)
+			tc->nul_in[fi] = nul;
+		if (tf != NULL && tf->type == F_STR) {
+			*(char **)(void *)at = xstrndup(tc->val->data, tc->val->len);
+		} else if (tf != NULL && tf->type == F_HASH) {
+			tc->hash_ok = !nul && tc->val->len == 40 &&
+			    copy_hash(tc->val->data, t->hash) == 0;
+		}
+	} else if (c == '-' || isdigit((unsigned char)c)) {
+		bool is_int;
+		int64_t iv = 0;
+		double dv = 0;
+		if (!jp_number(j, &is_int, &iv, &dv))
+			return false;
+		if (tf != NULL && tf->type == F_NUM)
+			*(double *)(void *)at = is_int ? (double)iv : dv;
+		else if (tf != NULL && tf->type == F_INT) {
+			if (is_int)
+				*(int64_t *)(void *)at = iv;
+			else if (dv > -9.2e18 && dv < 9.2e18)
+				*(int64_t *)(void *)at = (int64_t)dv;
+		}
+	} else if (c == 't' || c == 'f') {
+		bool v = c == 't';
+		if (!jp_literal(j, v ? "true" : "false"))
+			return false;
+		if (tf != NULL && tf->type == F_NUM)
+			*(double *)(void *)at = v ? 1 : 0;
+		else if (tf != NULL && tf->type == F_BOOL)
+			*(bool *)(void *)at = v;
+	} else if (!jp_skip(j)) {
+		return false;
+	}
+	if (tf != NULL && tf->type == F_HASH && c != '"')
+		tc->hash_ok = false;
+	return true;
+}
+
 /*
  * One object of the array: its fields into t.  *ok is false when the entry
  * must be skipped (no valid hash, a NUL in a string).  Returns false on
@@ -456,102 +578,17 @@ field_reset(struct qbit_torrent *t, const struct torrent_field *tf)
 static bool
 jp_torrent(struct jp *j, struct qbit_torrent *t, bool *ok, struct buf *key, struct buf *val)
 {
-	bool hash_ok = false, nul_in[N_TORRENT_FIELDS] = { false };
+	struct torrent_ctx tc;
 
+	memset(&tc, 0, sizeof(tc));
+	tc.t = t;
+	tc.val = val;
 	torrent_defaults(t);
-	j->p++;		/* '{' */
-	jp_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
-		*ok = false;
-		return true;
-	}
-	for (;;) {
-		const struct torrent_field *tf = NULL;
-		bool nul;
-
-		jp_ws(j);
-		if (!jp_key(j, key, &nul, "string or '}' expected"))
-			return false;
-		if (nul) {
-			jp_fail(j, "NUL byte in object key not supported");
-			return false;
-		}
-		size_t fi = 0;
-		/* About fifty keys an entry, most of them unused: length first. */
-		for (size_t f = 0; f < N_TORRENT_FIELDS; f++)
-			if (key->len == torrent_fields[f].name_len &&
-			    memcmp(key->data, torrent_fields[f].name, key->len) == 0) {
-				tf = &torrent_fields[f];
-				fi = f;
-				break;
-			}
-		jp_ws(j);
-		if (j->p >= j->end) {
-			jp_fail(j, "unexpected end of input");
-			return false;
-		}
-		char *at = tf ? (char *)t + tf->off : NULL;
-		char c = *j->p;
-
-		/* The last of duplicate keys wins, as in jansson: start from the default. */
-		if (tf != NULL) {
-			field_reset(t, tf);
-			nul_in[fi] = false;
-		}
-		if (c == '"') {
-			if (!jp_string(j, tf ? val : NULL, &nul))
-				return false;
-			/* A NUL would cut a name or path short in C: such a torrent is skipped. */
-			if (tf != NULL)
-				nul_in[fi] = nul;
-			if (tf != NULL && tf->type == F_STR) {
-				*(char **)(void *)at = xstrndup(val->data, val->len);
-			} else if (tf != NULL && tf->type == F_HASH) {
-				hash_ok = !nul && val->len == 40 && copy_hash(val->data, t->hash) == 0;
-			}
-		} else if (c == '-' || isdigit((unsigned char)c)) {
-			bool is_int;
-			int64_t iv = 0;
-			double dv = 0;
-			if (!jp_number(j, &is_int, &iv, &dv))
-				return false;
-			if (tf != NULL && tf->type == F_NUM)
-				*(double *)(void *)at = is_int ? (double)iv : dv;
-			else if (tf != NULL && tf->type == F_INT) {
-				if (is_int)
-					*(int64_t *)(void *)at = iv;
-				else if (dv > -9.2e18 && dv < 9.2e18)
-					*(int64_t *)(void *)at = (int64_t)dv;
-			}
-		} else if (c == 't' || c == 'f') {
-			bool v = c == 't';
-			if (!jp_literal(j, v ? "true" : "false"))
-				return false;
-			if (tf != NULL && tf->type == F_NUM)
-				*(double *)(void *)at = v ? 1 : 0;
-			else if (tf != NULL && tf->type == F_BOOL)
-				*(bool *)(void *)at = v;
-		} else if (!jp_skip(j)) {
-			return false;
-		}
-		if (tf != NULL && tf->type == F_HASH && c != '"')
-			hash_ok = false;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
-			break;
-		}
-		jp_fail(j, "',' or '}' expected");
+	if (!jp_object(j, key, visit_torrent_field, &tc))
 		return false;
-	}
-	*ok = hash_ok;
+	*ok = tc.hash_ok;
 	for (size_t f = 0; f < N_TORRENT_FIELDS; f++)
-		*ok = *ok && !nul_in[f];
+		*ok = *ok && !tc.nul_in[f];
 	if (*ok)
 		for (size_t f = 0; f < N_TORRENT_FIELDS; f++) {
 			char **s = (char **)(void *)((char *)t + torrent_fields[f].off);
@@ -660,57 +697,15 @@ out:
 	return ok ? 0 : -1;
 }
 
-
-/*
- * The members of the object at j->p, one by one: each key into key, then
- * visit is called with j->p on the value and must consume it.
- */
-static bool
-jp_object(struct jp *j, struct buf *key,
-    bool (*visit)(struct jp *, const char *, void *), void *arg)
-{
-	bool nul;
-
-	j->p++;		/* the brace */
-	jp_ws(j);
-	if (j->p < j->end && *j->p == '}') {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (!jp_key(j, key, &nul, "string or '}' expected"))
-			return false;
-		if (nul) {
-			jp_fail(j, "NUL byte in object key not supported");
-			return false;
-		}
-		jp_ws(j);
-		if (!visit(j, key->data, arg))
-			return false;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == '}') {
-			j->p++;
-			return true;
-		}
-		jp_fail(j, "',' or '}' expected");
-		return false;
-	}
-}
-
 /* In server_state: free_space_on_disk, an integer or a real within int64. */
 static bool
-visit_server_state(struct jp *j, const char *key, void *arg)
+visit_server_state(struct jp *j, const struct buf *key, void *arg)
 {
 	int64_t *out = arg, iv;
 	double dv;
 	bool is_int;
 
-	if (strcmp(key, "free_space_on_disk") != 0 || j->p >= j->end ||
+	if (strcmp(key->data, "free_space_on_disk") != 0 || j->p >= j->end ||
 	    (*j->p != '-' && !isdigit((unsigned char)*j->p)))
 		return jp_skip(j);
 	if (!jp_number(j, &is_int, &iv, &dv))
@@ -728,12 +723,12 @@ struct maindata_ctx {
 };
 
 static bool
-visit_maindata(struct jp *j, const char *key, void *arg)
+visit_maindata(struct jp *j, const struct buf *key, void *arg)
 {
 	struct maindata_ctx *m = arg;
 
 	/* A later server_state replaces an earlier one, as in a tree. */
-	if (strcmp(key, "server_state") == 0) {
+	if (strcmp(key->data, "server_state") == 0) {
 		*m->out = -1;
 		if (j->p < j->end && *j->p == '{')
 			return jp_object(j, &m->key, visit_server_state, m->out);

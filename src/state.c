@@ -80,7 +80,6 @@ static const char migrate_v1[] =
     " import_sent_at, import_command_id, import_attempts, import_next_try," \
     " import_result, recheck_sent_at, files_checked_at, space_paused_at," \
     " research_stalled_at, error_reported_at"
-static const char row_columns[] = ROW_COLUMNS;
 
 /* ---- rows ------------------------------------------------------------ */
 
@@ -602,7 +601,7 @@ derive_last_seen(struct state *st, struct state_rows *rows)
 	state_instances_free(v, n);
 }
 
-/* One row of a "SELECT row_columns" statement into r (hash already checked). */
+/* One row of a "SELECT ROW_COLUMNS" statement into r (hash already checked). */
 static void
 read_row(sqlite3_stmt *s, struct state_row *r)
 {
@@ -660,7 +659,7 @@ state_load(struct state *st, bool with_gone, struct state_rows *out)
 		    " CASE WHEN imported_at IS NOT NULL THEN 'migrated' END,"
 		    " NULL, NULL, NULL, NULL, NULL FROM torrents");
 	else
-		sql = xasprintf("SELECT %s FROM torrents%s", row_columns,
+		sql = xasprintf("SELECT %s FROM torrents%s", ROW_COLUMNS,
 		    with_gone ? "" : " WHERE gone_at IS NULL");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		log_error("%s: %s", st->path, sqlite3_errmsg(st->db));
@@ -810,7 +809,7 @@ state_save_row(struct state *st, const struct state_row *r)
 		    " seeding_since=?14, import_sent_at=?15, import_command_id=?16,"
 		    " import_attempts=?17, import_next_try=?18, import_result=?19,"
 		    " recheck_sent_at=?20, files_checked_at=?21, space_paused_at=?22,"
-		    " research_stalled_at=?23, error_reported_at=?24", row_columns);
+		    " research_stalled_at=?23, error_reported_at=?24", ROW_COLUMNS);
 		s = prepare_once(st, &st->upsert, sql);
 		free(sql);
 	}

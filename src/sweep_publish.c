@@ -43,33 +43,29 @@ html_text(struct buf *b, const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : ""), *run = p;
 
 	while (*p != '\0') {
-		uint32_t cp = 0;
-		size_t len = utf8_seq_len(p, &cp);
 		const char *ent = NULL;
+		char e[16];
+		size_t len, elen;
 
-		if (len == 1 && cp >= 0x20 && cp < 0x7f && strchr("&<>\"'", (int)cp) == NULL) {
-			p++;
-			continue;
-		}
-		if (len > 1 && !log_unsafe_cp(cp)) {
-			p += len;
-			continue;
-		}
-		buf_append(b, run, (size_t)(p - run));
-		switch (len == 1 ? cp : 0) {
+		switch (*p) {
 		case '&': ent = "&amp;"; break;
 		case '<': ent = "&lt;"; break;
 		case '>': ent = "&gt;"; break;
 		case '"': ent = "&quot;"; break;
 		case '\'': ent = "&#39;"; break;
 		}
-		if (ent != NULL)
+		if (ent == NULL && (elen = log_escape_seq(p, &len, e)) == 0) {
+			p += len;
+			continue;
+		}
+		buf_append(b, run, (size_t)(p - run));
+		if (ent != NULL) {
 			buf_puts(b, ent);
-		else if (len == 0 || cp < 0x80)
-			buf_printf(b, "\\x%02x", len == 0 ? *p : (unsigned)cp);
-		else
-			buf_printf(b, "\\u%04x", (unsigned)cp);
-		p += len == 0 ? 1 : len;
+			p++;
+		} else {
+			buf_append(b, e, elen);
+			p += len;
+		}
 		run = p;
 	}
 	buf_append(b, run, (size_t)(p - run));

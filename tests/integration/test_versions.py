@@ -8,6 +8,7 @@ The newer ones come from tests/qbt-versions.sh (debootstrap cache).  Then an
 upgrade: one profile swept by 4.5.2, restarted as 5.x, swept again."""
 import os
 import re
+import sqlite3
 import time
 
 import harness as H
@@ -200,6 +201,37 @@ class CoreTests:
         self.assertEqual(self.acts(r, "pause", "resume"), [("resume", "done")])
         H.wait_until(lambda: self.q.torrent(dl.hash)["state"] not in STOPPED_DL,
                      what="download started again")
+
+    def test_back_in_its_category_is_the_same_torrent(self):
+        # A sweep loads the rows of torrents not gone; one moved out and back
+        # has its gone row read by key: the same life, its first sweep kept.
+        state = os.path.join(self.tmp, "state.db")
+        self.write_config(settings="StateFile = %s" % state)
+        spec = self.torrent("Core.Wanders.Off.mkv", size=30000)
+        self.q.add(spec, category="radarr", skip_checking=True)
+        self.q.wait_state(spec.hash, SEEDING)
+        t0 = int(time.time()) + 1       # first seen after it was added
+
+        def sweep_at(t):
+            r = H.run_tool(["-c", self.cfg, "-v"], env={"QBITRR_TEST_NOW": str(t)})
+            self.assertEqual(r.rc, 0, r.stderr)
+            db = sqlite3.connect(state)
+            try:
+                return r, db.execute("SELECT first_seen, gone_at FROM torrents"
+                                     " WHERE hash = ?", (spec.hash,)).fetchone()
+            finally:
+                db.close()
+
+        self.assertEqual(sweep_at(t0)[1], (t0, None))
+        self.q.create_category("elsewhere")
+        self.q.post("torrents/setCategory", {"hashes": spec.hash, "category": "elsewhere"})
+        H.wait_until(lambda: self.q.torrent(spec.hash)["category"] == "elsewhere")
+        self.assertEqual(sweep_at(t0 + 60)[1], (t0, t0 + 60))
+        self.q.post("torrents/setCategory", {"hashes": spec.hash, "category": "radarr"})
+        H.wait_until(lambda: self.q.torrent(spec.hash)["category"] == "radarr")
+        r, row = sweep_at(t0 + 120)
+        self.assertEqual(row, (t0, None))
+        self.assertNotIn("back after it was gone", r.stderr)
 
 
 class Core_4_5_2(CoreTests, H.IntegrationTestCase):
